@@ -1,0 +1,1 @@
+"""twinverify service package. The HTTP API lands here; for now it hosts the command line."""

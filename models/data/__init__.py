@@ -1,0 +1,1 @@
+"""Datasets, identity-disjoint splits, pair and class-balanced samplers, pairs files."""

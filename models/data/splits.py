@@ -1,0 +1,22 @@
+"""Identity-disjoint splits: no identity ever has images on both sides."""
+
+import random
+from collections.abc import Sequence
+
+
+def split_identities(
+    identities: Sequence[str], validation_fraction: float, seed: int
+) -> tuple[list[str], list[str]]:
+    """Shuffle distinct identities with ``seed`` and cut off ``validation_fraction`` of them.
+
+    Both sides get at least one identity. Returns ``(train, validation)`` name lists, sorted.
+    """
+    names = sorted(set(identities))
+    if len(names) < 2:
+        raise ValueError("an identity-disjoint split needs at least two identities")
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError("validation_fraction must be strictly between 0 and 1")
+    shuffled = names.copy()
+    random.Random(seed).shuffle(shuffled)
+    count = min(len(names) - 1, max(1, round(validation_fraction * len(names))))
+    return sorted(shuffled[count:]), sorted(shuffled[:count])

@@ -1,0 +1,29 @@
+"""Exceptions the training module raises for bad input, so callers can report them cleanly."""
+
+
+class TwinverifyError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class ConfigError(TwinverifyError):
+    """A training configuration is missing, unreadable or invalid; the message names the field."""
+
+
+class CheckpointError(TwinverifyError):
+    """A checkpoint cannot be loaded: wrong format version, architecture or contents."""
+
+
+class ImageError(TwinverifyError):
+    """An image cannot be used: unreadable, truncated, or without usable content."""
+
+
+class UnreadableImageError(ImageError):
+    """The bytes are not a decodable image (corrupt, truncated, empty or unsupported)."""
+
+
+class BlankImageError(ImageError):
+    """The image decodes but holds no usable content (for example a blank page)."""
+
+
+class DatasetError(TwinverifyError):
+    """A dataset or pairs file is malformed or empty."""

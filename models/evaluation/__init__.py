@@ -1,0 +1,1 @@
+"""Verification metrics, threshold calibration, curves and pairs-file evaluation."""

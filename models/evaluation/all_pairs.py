@@ -1,0 +1,70 @@
+"""Every pair of a labelled image set, scored: the validation protocol used during training.
+
+Positives: two genuine images of one identity. Negatives: a genuine image of one identity
+against a genuine image of another ("random") or against a skilled forgery of the same
+identity ("skilled"). Forgery-forgery and cross-identity forgery pairs are not scored.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from models.twin import Comparator
+
+_CHUNK = 65_536  # pairs scored at once: bounds the gathered embedding copies
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    scores: NDArray[np.float64]
+    labels: NDArray[np.int64]
+    kinds: NDArray[np.str_]
+
+
+def score_all_pairs(
+    embeddings: torch.Tensor,
+    comparator: Comparator,
+    identity_ids: torch.Tensor,
+    is_forgery: torch.Tensor,
+    max_random_negatives: int = 500_000,
+    seed: int = 0,
+) -> ScoredPairs:
+    """``(N, D)`` embeddings -> scores of the protocol's pairs (random negatives subsampled
+    to ``max_random_negatives`` with ``seed`` when there are more)."""
+    first, second = torch.triu_indices(len(identity_ids), len(identity_ids), offset=1)
+    same = identity_ids[first] == identity_ids[second]
+    forged_first, forged_second = is_forgery[first], is_forgery[second]
+    both_genuine = ~forged_first & ~forged_second
+    positive = same & both_genuine
+    random_negative = ~same & both_genuine
+    skilled = same & (forged_first ^ forged_second)
+    random_index = torch.nonzero(random_negative).squeeze(1)
+    if random_index.numel() > max_random_negatives:
+        generator = torch.Generator().manual_seed(seed)
+        keep = torch.randperm(random_index.numel(), generator=generator)[:max_random_negatives]
+        random_index = random_index[keep.sort().values]
+    selected = [torch.nonzero(positive).squeeze(1), random_index, torch.nonzero(skilled).squeeze(1)]
+    kinds = np.concatenate(
+        [
+            np.full(len(part), name)
+            for part, name in zip(selected, ("genuine", "random", "skilled"), strict=True)
+        ]
+    )
+    index = torch.cat(selected)
+    with torch.inference_mode():
+        chunks = [index[start : start + _CHUNK] for start in range(0, index.numel(), _CHUNK)]
+        scores = torch.cat(
+            [
+                torch.empty(0),
+                *(comparator(embeddings[first[c]], embeddings[second[c]]) for c in chunks),
+            ]
+        )
+    labels = np.concatenate(
+        [
+            np.ones(len(selected[0]), dtype=np.int64),
+            np.zeros(len(index) - len(selected[0]), dtype=np.int64),
+        ]
+    )
+    return ScoredPairs(scores.double().numpy(), labels, kinds)

@@ -1,0 +1,63 @@
+"""Architecture names -> encoder constructors; the spec is what a checkpoint records."""
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from torch import nn
+
+from models.networks.projection_head import ProjectionHead
+from models.networks.resnet_encoder import ResNetEncoder
+from models.networks.signature_cnn import SignatureCNN
+from models.networks.tiny_cnn import TinyCNN
+
+ArchitectureName = Literal["tiny_cnn", "signature_cnn", "resnet"]
+
+
+class EncoderSpec(BaseModel):
+    """An encoder's architecture and arguments: enough to rebuild it with no other input."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ArchitectureName
+    embedding_size: int = Field(default=128, gt=0, le=4096)
+    in_channels: int = Field(default=1, ge=1, le=4)
+    normalize: bool = Field(default=True, description="L2-normalise embeddings")
+    width: int = Field(
+        default=32, gt=0, le=512, description="base channel count (CNNs; resnet keeps its own)"
+    )
+    depth: Literal[18, 34, 50] = Field(default=18, description="resnet only")
+    projection_size: int | None = Field(
+        default=None,
+        gt=0,
+        le=4096,
+        description="train-time projection head on top of the embedding, discarded after "
+        "training: losses see the projection, verification uses the embedding",
+    )
+
+    @model_validator(mode="after")
+    def _fits_architecture(self) -> Self:
+        if self.name == "tiny_cnn" and self.embedding_size % 16:
+            raise ValueError("tiny_cnn keeps a 4x4 grid: embedding_size must be a multiple of 16")
+        return self
+
+
+def build_projection(spec: EncoderSpec) -> nn.Module | None:
+    """The train-time projection head, if the spec asks for one.
+
+    Metric losses squeeze the layer they act on into tight per-identity clusters, which
+    throws away what separates identities never seen in training. Applying the loss to a
+    small MLP on top of the embedding, and verifying with the embedding itself, keeps that
+    information (the projection-head effect of Chen et al., SimCLR, 2020).
+    """
+    if spec.projection_size is None:
+        return None
+    return ProjectionHead(spec.embedding_size, spec.projection_size, spec.normalize)
+
+
+def build_encoder(spec: EncoderSpec) -> nn.Module:
+    """Instantiate the encoder a spec describes, randomly initialised."""
+    if spec.name == "tiny_cnn":
+        return TinyCNN(spec.in_channels, spec.embedding_size, spec.normalize, spec.width)
+    if spec.name == "signature_cnn":
+        return SignatureCNN(spec.in_channels, spec.embedding_size, spec.normalize, spec.width)
+    return ResNetEncoder(spec.in_channels, spec.embedding_size, spec.normalize, spec.depth)

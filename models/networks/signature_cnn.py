@@ -1,0 +1,44 @@
+"""Compact CNN for grey signature images (SigNet-like, with batch norm and global pooling)."""
+
+import torch
+from torch import nn
+
+from models.networks.embedding_head import EmbeddingHead
+
+
+def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(
+            in_channels, out_channels, kernel, stride=stride, padding=kernel // 2, bias=False
+        ),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class SignatureCNN(nn.Module):
+    """``(B, 1, 150, 220) -> (B, embedding_size)``; any input of at least 64x64 works.
+
+    Four stages (stride 2 stem, then pooled 5x5 and 3x3 stages) widening from ``width`` to
+    ``8 * width`` channels; global average pooling makes it independent of the canvas size.
+    """
+
+    def __init__(self, in_channels: int, embedding_size: int, normalize: bool, width: int) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            _conv(in_channels, width, kernel=7, stride=2),
+            nn.MaxPool2d(3, stride=2, padding=1),
+            _conv(width, width * 2, kernel=5),
+            nn.MaxPool2d(3, stride=2, padding=1),
+            _conv(width * 2, width * 4, kernel=3),
+            _conv(width * 4, width * 4, kernel=3),
+            nn.MaxPool2d(3, stride=2, padding=1),
+            _conv(width * 4, width * 8, kernel=3),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.head = EmbeddingHead(width * 8, embedding_size, normalize)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        embedding: torch.Tensor = self.head(self.features(images))
+        return embedding

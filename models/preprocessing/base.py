@@ -1,0 +1,68 @@
+"""The preprocessing spec stored in checkpoints and the factory that rebuilds a pipeline."""
+
+from typing import Literal, Protocol
+
+import torch
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+PreprocessName = Literal["signature", "face", "grey", "rgb"]
+
+
+class PreprocessSpec(BaseModel):
+    """Everything needed to reproduce an encoder's input from an image file.
+
+    Stored verbatim in every checkpoint, so serving uses exactly the training pipeline.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: PreprocessName
+    height: int = Field(gt=0, le=1024)
+    width: int = Field(gt=0, le=1024)
+    mean: float = Field(default=0.0, description="subtracted after scaling pixels to [0, 1]")
+    std: float = Field(default=1.0, gt=0.0)
+
+    @property
+    def channels(self) -> int:
+        return 3 if self.name in ("face", "rgb") else 1
+
+
+class Preprocessor(Protocol):
+    """A modality's pipeline: ``prepare`` per image, ``to_input`` per batch."""
+
+    spec: PreprocessSpec
+
+    def prepare(self, image: Image.Image) -> torch.Tensor:
+        """PIL image -> ``uint8`` tensor ``(C, H, W)``; raises ``ImageError`` on unusable input."""
+        ...
+
+    def to_input(self, batch: torch.Tensor) -> torch.Tensor:
+        """``uint8`` ``(B, C, H, W)`` -> normalised ``float32`` ``(B, C, H, W)``."""
+        ...
+
+
+class NormalisingPreprocessor:
+    """Shared batch normalisation; subclasses implement ``prepare``."""
+
+    def __init__(self, spec: PreprocessSpec) -> None:
+        self.spec = spec
+
+    def to_input(self, batch: torch.Tensor) -> torch.Tensor:
+        scaled = batch.to(torch.float32) / 255.0
+        return (scaled - self.spec.mean) / self.spec.std
+
+
+def build_preprocessor(spec: PreprocessSpec) -> Preprocessor:
+    """Rebuild the pipeline a spec names (imports kept local: each module is self-contained)."""
+    if spec.name == "signature":
+        from models.preprocessing.signature import SignaturePreprocessor
+
+        return SignaturePreprocessor(spec)
+    if spec.name == "face":
+        from models.preprocessing.face import FacePreprocessor
+
+        return FacePreprocessor(spec)
+    from models.preprocessing.plain import PlainPreprocessor
+
+    return PlainPreprocessor(spec)

@@ -1,0 +1,46 @@
+"""Where a model came from: the data it saw and the code that trained it."""
+
+import subprocess
+from pathlib import Path
+
+from pydantic import BaseModel
+
+import models
+
+
+class DataProvenance(BaseModel):
+    """The training data, identified by location, counts and a content hash."""
+
+    source: str
+    identities: int
+    images: int
+    forgeries: int
+    skipped_images: int
+    train_identities: int
+    validation_identities: int
+    content_sha256: str
+
+
+def code_version() -> str:
+    """Package version plus the git commit (``+dirty`` with local changes) when available."""
+    root = Path(models.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return models.__version__
+    return f"{models.__version__}+g{commit}{'.dirty' if dirty else ''}"

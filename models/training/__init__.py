@@ -1,0 +1,1 @@
+"""Training twin networks from a config file: config, loop, resumable state."""

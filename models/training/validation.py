@@ -1,0 +1,40 @@
+"""Validation on held-out identities: every protocol pair scored, summarised, calibratable."""
+
+from dataclasses import dataclass
+
+import torch
+
+from models.data.image_set import ImageSet
+from models.embedding import embed_images
+from models.evaluation.all_pairs import ScoredPairs, score_all_pairs
+from models.evaluation.summary import VerificationSummary, summarise
+from models.preprocessing import Preprocessor
+from models.twin import TwinNetwork
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    pairs: ScoredPairs
+    summary: VerificationSummary
+
+
+def validate(
+    model: TwinNetwork,
+    preprocessor: Preprocessor,
+    images: ImageSet,
+    device: torch.device,
+    max_random_negatives: int,
+    seed: int,
+) -> ValidationResult:
+    """Embed the validation images once and score all protocol pairs among them."""
+    model.eval()
+    embeddings = embed_images(model, preprocessor, images.images, device)
+    pairs = score_all_pairs(
+        embeddings.to(device),
+        model.comparator,
+        images.identity_ids().to(device),
+        images.is_forgery.to(device),
+        max_random_negatives=max_random_negatives,
+        seed=seed,
+    )
+    return ValidationResult(pairs, summarise(pairs.scores, pairs.labels, pairs.kinds))

@@ -1,0 +1,52 @@
+"""Shared test data: real objects built from small public data (scikit-learn's digits)."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from models.data.image_set import ImageSet
+from models.preprocessing import PreprocessSpec, build_preprocessor
+
+SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+def digits_arrays(size: int = 8) -> tuple[torch.Tensor, np.ndarray]:
+    """``uint8 (1797, 1, size, size)`` digit images (0..255) and their labels; sizes other than
+    8 go through the ``grey`` preprocessing pipeline, as image files would."""
+    digits = load_digits()
+    pixels = np.round(digits.images / 16.0 * 255.0).astype(np.uint8)
+    if size == 8:
+        return torch.from_numpy(pixels)[:, None], digits.target
+    preprocessor = build_preprocessor(PreprocessSpec(name="grey", height=size, width=size))
+    images = torch.stack([preprocessor.prepare(Image.fromarray(p)) for p in pixels])
+    return images, digits.target
+
+
+def image_set(images: torch.Tensor, labels: np.ndarray, indices: np.ndarray) -> ImageSet:
+    return ImageSet(
+        images=images[torch.as_tensor(indices)],
+        identities=[f"digit{labels[i]}" for i in indices],
+        is_forgery=torch.zeros(len(indices), dtype=torch.bool),
+        paths=[f"digits/{i}" for i in indices],
+    )
+
+
+def write_digit_folders(root: Path, per_class: int = 12, classes: int = 10, size: int = 24) -> Path:
+    """A folder-per-identity dataset of upscaled digit PNGs: ``root/digit<k>/<n>.png``."""
+    images, labels = digits_arrays()
+    for digit in range(classes):
+        folder = root / f"digit{digit}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for n, index in enumerate(np.flatnonzero(labels == digit)[:per_class]):
+            pixels = images[index, 0].numpy()
+            Image.fromarray(pixels).resize((size, size), Image.Resampling.NEAREST).save(
+                folder / f"{n}.png"
+            )
+    return root
+
+
+def dataset_path(name: str) -> Path:
+    return SHARED_DATASETS / name

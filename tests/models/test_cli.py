@@ -1,0 +1,240 @@
+"""``twinverify train`` / ``evaluate`` end to end on real image files."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.cli import main
+from models.checkpoint import (
+    CheckpointMetadata,
+    build_model,
+    load_checkpoint,
+    read_metadata,
+    save_checkpoint,
+)
+from models.data.pairs_file import read_pairs
+from models.networks import EncoderSpec
+from models.preprocessing import PreprocessSpec
+from models.twin import ComparisonSpec
+from tests.helpers import dataset_path, write_digit_folders
+
+CONFIG = """
+name = "cli-digits"
+version = "7"
+seed = 0
+output_dir = "{out}"
+[data]
+root = "{root}"
+validation_fraction = 0.3
+[preprocessing]
+name = "grey"
+height = 16
+width = 16
+[encoder]
+name = "tiny_cnn"
+embedding_size = 64
+width = 8
+[loss]
+name = "triplet"
+mining = "batch_hard"
+[training]
+epochs = {epochs}
+batch_size = 12
+m_per_class = 4
+steps_per_epoch = 5
+patience = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("cli")
+    root = write_digit_folders(base / "digits", per_class=10)
+    (base / "run.toml").write_text(CONFIG.format(out=base / "run", root=root, epochs=2))
+    assert main(["train", "--config", str(base / "run.toml"), "--no-progress"]) == 0
+    return base
+
+
+def test_train_writes_checkpoint_state_and_metrics(trained_run: Path) -> None:
+    run = trained_run / "run"
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert all(0 <= r["val_eer"] <= 1 and r["train_loss"] > 0 for r in records)
+    metadata = read_metadata(run / "best.safetensors")
+    assert metadata.name == "cli-digits"
+    assert metadata.version == "7"
+    assert metadata.provenance is not None
+    assert metadata.provenance.validation_identities == 3
+    assert metadata.provenance.images == 100
+    assert metadata.provenance.skipped_images == 0
+    assert set(metadata.thresholds) == {"eer", "far_1e-02", "far_1e-03", "far_1e-04"}
+    assert metadata.training["loss"]["mining"] == "batch_hard"
+    assert metadata.metrics["validation"]["pairs"] > 0
+    assert (run / "last.safetensors").is_file()
+
+
+def test_resume_continues_after_the_last_epoch(trained_run: Path) -> None:
+    config = trained_run / "more.toml"
+    config.write_text(CONFIG.format(out=trained_run / "run", root=trained_run / "digits", epochs=3))
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(config),
+                "--resume",
+                str(trained_run / "run" / "last.safetensors"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    records = [
+        json.loads(line)
+        for line in (trained_run / "run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+
+
+def test_evaluate_prints_writes_report_and_plots(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = trained_run / "digits"
+    (root / "digit0" / "broken.png").write_bytes(b"broken")
+    pairs = ["a\tb\tlabel\tkind"]
+    for digit in range(10):
+        pairs.append(f"digit{digit}/0.png\tdigit{digit}/1.png\t1\tgenuine")
+        pairs.append(f"digit{digit}/2.png\tdigit{(digit + 1) % 10}/2.png\t0\trandom")
+        pairs.append(f"digit{digit}/3.png\tdigit{(digit + 3) % 10}/4.png\t0\tother")
+    pairs.append("digit0/broken.png\tdigit0/5.png\t1\tgenuine")
+    pairs_file = tmp_path / "pairs.tsv"
+    pairs_file.write_text("\n".join(pairs) + "\n")
+    report_path, plots = tmp_path / "report.json", tmp_path / "plots"
+    code = main(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(trained_run / "run" / "best.safetensors"),
+            "--pairs",
+            str(pairs_file),
+            "--root",
+            str(root),
+            "--out",
+            str(report_path),
+            "--plots",
+            str(plots),
+        ]
+    )
+    assert code == 0
+    report = json.loads(report_path.read_text())
+    summary = report["summary"]
+    assert summary["pairs"] == 30
+    assert summary["positives"] == 10
+    assert set(summary["eer_by_negative_kind"]) == {"random", "other"}
+    assert set(summary["tar_at_far"]) == {"1e-02", "1e-03"}
+    assert 0 <= summary["eer"] <= 1
+    assert report["pairs_skipped"] == 1
+    assert list(report["unusable_images"]) == [str(root / "digit0" / "broken.png")]
+    assert report["images"] == 51  # each distinct usable image once: 5 per digit + digit0/5
+    for name in ("roc.png", "det.png", "scores.png"):
+        with Image.open(plots / name) as image:
+            assert image.format == "PNG"
+            assert image.width > 200
+    printed = capsys.readouterr().out
+    assert "EER" in printed
+    assert "TAR @ FAR 1e-03" in printed
+    assert "EER vs random" in printed
+
+
+def test_bad_config_exits_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(CONFIG.format(out=tmp_path, root=tmp_path, epochs=0))
+    assert main(["train", "--config", str(config)]) == 2
+    assert "training.epochs" in capsys.readouterr().err
+
+
+def test_missing_checkpoint_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("a\tb\tlabel\tkind\n")
+    assert (
+        main(
+            ["evaluate", "--checkpoint", str(tmp_path / "none.safetensors"), "--pairs", str(pairs)]
+        )
+        == 2
+    )
+    assert "not a readable safetensors checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.dataset
+@pytest.mark.skipif(
+    not dataset_path("lfw").is_dir(), reason="../shared/datasets/lfw is not present"
+)
+def test_evaluate_scores_the_3000_lfw_pairs_embedding_each_image_once(tmp_path: Path) -> None:
+    encoder = EncoderSpec(name="tiny_cnn", embedding_size=64, in_channels=3, width=8)
+    comparison = ComparisonSpec(name="cosine")
+    checkpoint = tmp_path / "face.safetensors"
+    save_checkpoint(
+        checkpoint,
+        build_model(encoder, comparison).eval(),
+        CheckpointMetadata(
+            name="lfw-smoke",
+            version="0",
+            modality="face",
+            encoder=encoder,
+            comparison=comparison,
+            preprocessing=PreprocessSpec(name="face", height=32, width=32),
+            embedding_size=64,
+            score_kind="cosine_similarity",
+        ),
+    )
+    pairs_file = dataset_path("lfw") / "pairs.txt"
+    distinct = {p for pair in read_pairs(pairs_file, dataset_path("lfw")) for p in (pair.a, pair.b)}
+    started = time.perf_counter()
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(checkpoint),
+                "--pairs",
+                str(pairs_file),
+                "--root",
+                str(dataset_path("lfw")),
+                "--out",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 0
+    )
+    elapsed = time.perf_counter() - started
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"]["pairs"] == 3000
+    assert report["summary"]["folds"] == 5
+    assert report["images"] == len(distinct)
+    assert elapsed < 120
+    assert load_checkpoint(checkpoint).metadata.name == "lfw-smoke"
+
+
+def test_pairs_without_negatives_exit_2_with_a_reason(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = tmp_path / "only_same.tsv"
+    pairs.write_text("a\tb\tlabel\tkind\ndigit1/0.png\tdigit1/1.png\t1\tgenuine\n")
+    code = main(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(trained_run / "run" / "best.safetensors"),
+            "--pairs",
+            str(pairs),
+            "--root",
+            str(trained_run / "digits"),
+        ]
+    )
+    assert code == 2
+    assert "need both same (1) and different (0) pairs" in capsys.readouterr().err

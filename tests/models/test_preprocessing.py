@@ -1,0 +1,95 @@
+"""Preprocessing pipelines: shapes, ink handling, blank pages, decoding errors, EXIF."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from models.errors import BlankImageError, UnreadableImageError
+from models.preprocessing import PreprocessSpec, build_preprocessor, decode_image
+
+SIGNATURE = build_preprocessor(PreprocessSpec(name="signature", height=150, width=220))
+
+
+def scribble(
+    width: int = 600, height: int = 300, paper: int = 215, scale: float = 1.0
+) -> Image.Image:
+    """Dark strokes on grey, noisy paper, drawn off-centre."""
+    rng = np.random.default_rng(0)
+    page = np.clip(rng.normal(paper, 6, (height, width)), 0, 255).astype(np.uint8)
+    image = Image.fromarray(page)
+    draw = ImageDraw.Draw(image)
+    points = [
+        (int(x * scale), int(y * scale))
+        for x, y in [(120, 160), (200, 90), (260, 200), (330, 110), (420, 180)]
+    ]
+    draw.line(points, fill=30, width=max(2, int(6 * scale)))
+    return image
+
+
+def test_signature_is_cropped_centred_inverted_and_sized() -> None:
+    tensor = SIGNATURE.prepare(scribble())
+    assert tensor.shape == (1, 150, 220)
+    assert tensor.dtype == torch.uint8
+    array = tensor[0].numpy()
+    # paper became pure background (0 after inversion)
+    assert array[0, 0] == 0
+    assert array[-1, -1] == 0
+    ink_cols = np.flatnonzero(array.max(axis=0) > 128)
+    ink_rows = np.flatnonzero(array.max(axis=1) > 128)
+    # the strokes fill the canvas in one direction (aspect kept) and are centred
+    assert ink_cols[-1] - ink_cols[0] > 180 or ink_rows[-1] - ink_rows[0] > 120
+    assert abs((ink_cols[0] + ink_cols[-1]) / 2 - 110) < 12
+
+
+def test_signature_ignores_paper_tint() -> None:
+    light = SIGNATURE.prepare(scribble(paper=235)).float()
+    dark = SIGNATURE.prepare(scribble(paper=180)).float()
+    assert (light - dark).abs().mean() < 6
+
+
+@pytest.mark.parametrize(
+    "page", [np.full((300, 600), 230), np.random.default_rng(1).normal(220, 6, (300, 600))]
+)
+def test_blank_page_is_rejected(page: np.ndarray) -> None:
+    with pytest.raises(BlankImageError, match="no signature"):
+        SIGNATURE.prepare(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)))
+
+
+def test_face_and_plain_pipelines_produce_the_spec_shape() -> None:
+    photo = Image.new("RGB", (250, 250), (120, 80, 60))
+    face = build_preprocessor(PreprocessSpec(name="face", height=112, width=112))
+    assert face.prepare(photo).shape == (3, 112, 112)
+    grey = build_preprocessor(PreprocessSpec(name="grey", height=112, width=92))
+    assert grey.prepare(photo).shape == (1, 112, 92)
+
+
+def test_to_input_normalises_with_the_spec() -> None:
+    pre = build_preprocessor(PreprocessSpec(name="grey", height=2, width=2, mean=0.5, std=0.25))
+    batch = torch.tensor([[[[0, 255], [128, 64]]]], dtype=torch.uint8)
+    expected = (batch.float() / 255 - 0.5) / 0.25
+    torch.testing.assert_close(pre.to_input(batch), expected)
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image", b"\x89PNG\r\n\x1a\n\x00\x00"])
+def test_undecodable_bytes_raise_a_clear_error(data: bytes) -> None:
+    with pytest.raises(UnreadableImageError):
+        decode_image(data)
+
+
+def test_truncated_jpeg_is_caught_at_decode_time() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(buffer, format="JPEG")
+    with pytest.raises(UnreadableImageError):
+        decode_image(buffer.getvalue()[:300])
+
+
+def test_exif_orientation_is_applied() -> None:
+    image = Image.new("RGB", (40, 20), (255, 255, 255))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: rotate 90 degrees clockwise to view
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes())
+    assert decode_image(buffer.getvalue()).size == (20, 40)
