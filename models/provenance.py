@@ -21,26 +21,18 @@ class DataProvenance(BaseModel):
     content_sha256: str
 
 
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=5
+    ).stdout.strip()
+
+
 def code_version() -> str:
-    """Package version plus the git commit (``+dirty`` with local changes) when available."""
+    """Package version plus the git commit (``.dirty`` with local changes) when available."""
     root = Path(models.__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        ).stdout.strip()
+        commit = _git(root, "rev-parse", "--short", "HEAD")
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return models.__version__
     return f"{models.__version__}+g{commit}{'.dirty' if dirty else ''}"

@@ -34,6 +34,7 @@ class BalancedPairSampler(Sampler[PairIndex]):
         self._forged = dict(forged)
         self._with_positives = sorted(n for n, idx in genuine.items() if len(idx) >= 2)
         self._names = sorted(genuine)
+        self._position = {name: i for i, name in enumerate(self._names)}
         if not self._with_positives:
             raise ValueError("no identity has two genuine images: positive pairs are impossible")
         if len(self._names) < 2 and not self._forged:
@@ -75,5 +76,5 @@ class BalancedPairSampler(Sampler[PairIndex]):
             return anchor, forgeries[self._pick(forgeries, generator)], 0
         other_index = self._pick(self._names[:-1], generator)
         # Skip over the anchor's own identity without a rejection loop.
-        other = self._names[other_index + (other_index >= self._names.index(name))]
+        other = self._names[other_index + (other_index >= self._position[name])]
         return anchor, self._genuine[other][self._pick(self._genuine[other], generator)], 0

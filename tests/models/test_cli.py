@@ -49,6 +49,22 @@ patience = 10
 """
 
 
+def evaluate(run: Path, pairs: Path, root: Path, *extra: str) -> int:
+    checkpoint = run / "run" / "best.safetensors"
+    return main(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(checkpoint),
+            "--pairs",
+            str(pairs),
+            "--root",
+            str(root),
+            *extra,
+        ]
+    )
+
+
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("cli")
@@ -113,21 +129,7 @@ def test_evaluate_prints_writes_report_and_plots(
     pairs_file = tmp_path / "pairs.tsv"
     pairs_file.write_text("\n".join(pairs) + "\n")
     report_path, plots = tmp_path / "report.json", tmp_path / "plots"
-    code = main(
-        [
-            "evaluate",
-            "--checkpoint",
-            str(trained_run / "run" / "best.safetensors"),
-            "--pairs",
-            str(pairs_file),
-            "--root",
-            str(root),
-            "--out",
-            str(report_path),
-            "--plots",
-            str(plots),
-        ]
-    )
+    code = evaluate(trained_run, pairs_file, root, "--out", str(report_path), "--plots", str(plots))
     assert code == 0
     report = json.loads(report_path.read_text())
     summary = report["summary"]
@@ -225,16 +227,6 @@ def test_pairs_without_negatives_exit_2_with_a_reason(
 ) -> None:
     pairs = tmp_path / "only_same.tsv"
     pairs.write_text("a\tb\tlabel\tkind\ndigit1/0.png\tdigit1/1.png\t1\tgenuine\n")
-    code = main(
-        [
-            "evaluate",
-            "--checkpoint",
-            str(trained_run / "run" / "best.safetensors"),
-            "--pairs",
-            str(pairs),
-            "--root",
-            str(trained_run / "digits"),
-        ]
-    )
+    code = evaluate(trained_run, pairs, trained_run / "digits")
     assert code == 2
     assert "need both same (1) and different (0) pairs" in capsys.readouterr().err

@@ -4,7 +4,6 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -208,10 +207,3 @@ def test_real_lfw_pairs_file_has_five_folds_of_600() -> None:
     assert Counter(p.kind for p in pairs) == {f"fold{k}": 600 for k in range(1, 6)}
     assert sum(p.label for p in pairs) == 1500
     assert all(p.a.is_file() and p.b.is_file() for p in pairs[:50])
-
-
-def test_digit_folders_helper_is_deterministic(tmp_path: Path) -> None:
-    write_digit_folders(tmp_path, per_class=2, classes=2)
-    first = np.asarray(Image.open(tmp_path / "digit1" / "0.png"))
-    assert first.shape == (24, 24)
-    assert first.max() > 100
