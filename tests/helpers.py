@@ -7,8 +7,11 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from models.checkpoint import CheckpointMetadata, build_model, save_checkpoint
 from models.data.image_set import ImageSet
+from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec, build_preprocessor
+from models.twin import ComparisonSpec, TwinNetwork
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
@@ -50,3 +53,28 @@ def write_digit_folders(root: Path, per_class: int = 12, classes: int = 10, size
 
 def dataset_path(name: str) -> Path:
     return SHARED_DATASETS / name
+
+
+def save_untrained_checkpoint(
+    path: Path,
+    encoder: EncoderSpec,
+    comparison: ComparisonSpec,
+    preprocessing: PreprocessSpec,
+    name: str = "untrained",
+    model: TwinNetwork | None = None,
+) -> TwinNetwork:
+    """Write a real checkpoint of a freshly initialised (or the given) twin network."""
+    model = (model or build_model(encoder, comparison)).eval()
+    modality = {"face": "face", "signature": "signature"}.get(preprocessing.name, "generic")
+    metadata = CheckpointMetadata(
+        name=name,
+        version="0",
+        modality=modality,  # type: ignore[arg-type]
+        encoder=encoder,
+        comparison=comparison,
+        preprocessing=preprocessing,
+        embedding_size=encoder.embedding_size,
+        score_kind=model.comparator.score_kind,
+    )
+    save_checkpoint(path, model, metadata)
+    return model

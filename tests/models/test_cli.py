@@ -9,17 +9,14 @@ from PIL import Image
 
 from app.cli import main
 from models.checkpoint import (
-    CheckpointMetadata,
-    build_model,
     load_checkpoint,
     read_metadata,
-    save_checkpoint,
 )
 from models.data.pairs_file import read_pairs
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec
 from models.twin import ComparisonSpec
-from tests.helpers import dataset_path, write_digit_folders
+from tests.helpers import dataset_path, save_untrained_checkpoint, write_digit_folders
 
 CONFIG = """
 name = "cli-digits"
@@ -180,20 +177,8 @@ def test_evaluate_scores_the_3000_lfw_pairs_embedding_each_image_once(tmp_path: 
     encoder = EncoderSpec(name="tiny_cnn", embedding_size=64, in_channels=3, width=8)
     comparison = ComparisonSpec(name="cosine")
     checkpoint = tmp_path / "face.safetensors"
-    save_checkpoint(
-        checkpoint,
-        build_model(encoder, comparison).eval(),
-        CheckpointMetadata(
-            name="lfw-smoke",
-            version="0",
-            modality="face",
-            encoder=encoder,
-            comparison=comparison,
-            preprocessing=PreprocessSpec(name="face", height=32, width=32),
-            embedding_size=64,
-            score_kind="cosine_similarity",
-        ),
-    )
+    face = PreprocessSpec(name="face", height=32, width=32)
+    save_untrained_checkpoint(checkpoint, encoder, comparison, face, name="lfw-smoke")
     pairs_file = dataset_path("lfw") / "pairs.txt"
     distinct = {p for pair in read_pairs(pairs_file, dataset_path("lfw")) for p in (pair.a, pair.b)}
     started = time.perf_counter()
