@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import Sampler
 
+from models.errors import DatasetError
+
 PairIndex = tuple[int, int, int]  # (first image, second image, label: 1 same / 0 different)
 
 
@@ -36,9 +38,9 @@ class BalancedPairSampler(Sampler[PairIndex]):
         self._names = sorted(genuine)
         self._position = {name: i for i, name in enumerate(self._names)}
         if not self._with_positives:
-            raise ValueError("no identity has two genuine images: positive pairs are impossible")
+            raise DatasetError("no identity has two genuine images: positive pairs are impossible")
         if len(self._names) < 2 and not self._forged:
-            raise ValueError("need two identities or skilled forgeries to form negative pairs")
+            raise DatasetError("need two identities or skilled forgeries to form negative pairs")
         self.pairs_per_epoch = pairs_per_epoch
         self.skilled_fraction = skilled_fraction
         self.seed = seed

@@ -29,7 +29,7 @@ from models.training.loop_parts import (
     select_device,
 )
 from models.training.state import load_training_state, save_training_state
-from models.training.validation import ValidationResult, validate
+from models.training.validation import ValidationResult, check_validation_set, validate
 from models.twin import TwinNetwork
 
 BEST_CHECKPOINT = "best.safetensors"
@@ -63,6 +63,7 @@ def train(
     """Train per ``config``; writes ``best.safetensors``, ``last.safetensors`` and
     ``metrics.jsonl`` under ``config.output_dir`` and returns where the best model is."""
     started = time.perf_counter()
+    check_validation_set(validation_set)
     seed_everything(config.seed)
     device = select_device(config.device)
     comparison = config.resolved_comparison

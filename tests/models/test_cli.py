@@ -215,3 +215,14 @@ def test_pairs_without_negatives_exit_2_with_a_reason(
     code = evaluate(trained_run, pairs, trained_run / "digits")
     assert code == 2
     assert "need both same (1) and different (0) pairs" in capsys.readouterr().err
+
+
+def test_validation_without_positive_pairs_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_digit_folders(tmp_path / "digits", per_class=1)  # one image per identity
+    config = tmp_path / "run.toml"
+    config.write_text(CONFIG.format(out=tmp_path / "run", root=root, epochs=1))
+    assert main(["train", "--config", str(config), "--no-progress"]) == 2
+    assert "two genuine images" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
