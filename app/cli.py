@@ -3,7 +3,27 @@
 import argparse
 import sys
 
+from app.core.config import get_settings
+from app.db import migrate
 from models.cli import add_training_commands, run_handler
+
+
+def _database(args: argparse.Namespace) -> int:
+    url = get_settings().resolved_database_url
+    if args.action == "upgrade":
+        migrate.upgrade(url, args.revision or "head")
+    else:
+        migrate.downgrade(url, args.revision or "-1")
+    return 0
+
+
+def add_database_commands(
+    subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    database = subcommands.add_parser("db", help="migrate the database schema (Alembic)")
+    database.add_argument("action", choices=["upgrade", "downgrade"])
+    database.add_argument("revision", nargs="?", help="default: head for upgrade, -1 for downgrade")
+    database.set_defaults(handler=_database)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subcommands = parser.add_subparsers(dest="command", required=True)
     add_training_commands(subcommands)
+    add_database_commands(subcommands)
     return parser
 
 

@@ -1,0 +1,42 @@
+"""The service's settings: one pydantic-settings class, environment prefix ``TWINVERIFY_``.
+
+Reach them through :func:`get_settings` (a FastAPI dependency later), never ``os.environ``.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TWINVERIFY_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(default=Path("data"), description="SQLite file, generated keys, caches")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: an SQLite file in data_dir"
+    )
+    admin_key: SecretStr | None = Field(default=None, description="manages galleries and keys")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'twinverify.db').resolve()}"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> "Settings":
+        if self.environment == "production":
+            secret = self.admin_key.get_secret_value() if self.admin_key else ""
+            if len(secret) < 24 or secret.lower() in {"changeme", "change-me", "admin"}:
+                raise ValueError("TWINVERIFY_ADMIN_KEY must be set to a real secret in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment (tests build their own)."""
+    return Settings()

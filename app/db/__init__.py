@@ -1,0 +1,1 @@
+"""Persistence: the SQL schema (owned by Alembic migrations) and sessions."""

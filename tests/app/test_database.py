@@ -1,0 +1,114 @@
+"""The schema: Alembic upgrade and downgrade, ORM parity, cascades and constraints."""
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import migrate
+from app.db.base import Base
+from app.db.engine import make_engine, session_factory, transaction
+from app.db.models import AuditEvent, Gallery, Reference, Subject
+
+TABLES = {"galleries", "api_keys", "subjects", "reference_embeddings", "audit_events"}
+
+
+def test_upgrade_creates_the_schema_and_downgrade_removes_it(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    migrate.downgrade(database_url, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(database_url)  # and back up again
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_migrations_match_the_orm_models(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def _reference(subject: Subject, sequence_hint: int) -> Reference:
+    return Reference(
+        subject=subject,
+        gallery_id=subject.gallery_id,
+        modality="signature",
+        model_name="unit",
+        model_version="1",
+        dimension=2,
+        embedding=b"\x00" * 8,
+        image_sha256=f"{sequence_hint:064d}",
+    )
+
+
+def test_deleting_a_subject_removes_its_references_and_keeps_the_audit_trail(
+    database_url: str,
+) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        gallery = Gallery(name="bank")
+        session.add(gallery)
+        session.flush()
+        subject = Subject(gallery_id=gallery.id, external_id="c-1")
+        session.add_all([_reference(subject, 1), _reference(subject, 2)])
+        session.flush()
+        session.add(
+            AuditEvent(
+                gallery_id=gallery.id,
+                action="verify",
+                modality="signature",
+                subject_id=subject.id,
+                score=0.9,
+                threshold=0.5,
+                decision=True,
+                model_name="unit",
+                model_version="1",
+            )
+        )
+        subject_id, gallery_id = subject.id, gallery.id
+    with transaction(sessions) as session:
+        sequences = session.scalars(select(Reference.sequence).order_by(Reference.sequence)).all()
+        assert len(sequences) == 2
+        assert sequences[0] < sequences[1]  # insertion order
+        session.execute(Subject.__table__.delete().where(Subject.id == subject_id))
+    with transaction(sessions) as session:
+        assert session.scalars(select(Reference)).all() == []  # ON DELETE CASCADE in the database
+        session.execute(Gallery.__table__.delete().where(Gallery.id == gallery_id))
+    with transaction(sessions) as session:
+        events = session.scalars(select(AuditEvent)).all()
+        assert [(e.subject_id, e.decision) for e in events] == [(subject_id, True)]
+    engine.dispose()
+
+
+def test_external_ids_are_unique_per_gallery_only(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        first, second = Gallery(name="a"), Gallery(name="b")
+        session.add_all([first, second])
+        session.flush()
+        session.add_all(
+            [
+                Subject(gallery_id=first.id, external_id="x"),
+                Subject(gallery_id=second.id, external_id="x"),
+            ]
+        )
+        first_id = first.id
+    with pytest.raises(IntegrityError), transaction(sessions) as session:
+        session.add(Subject(gallery_id=first_id, external_id="x"))
+    with transaction(sessions) as session:
+        assert len(session.scalars(select(Subject)).all()) == 2
+        assert session.get(Gallery, first_id) is not None
+        assert session.get(Gallery, uuid.uuid4()) is None
+    engine.dispose()
