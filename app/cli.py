@@ -17,6 +17,22 @@ def _database(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port)
+    return 0
+
+
+def add_serve_command(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    serve = subcommands.add_parser(
+        "serve", help="run the HTTP service (settings from TWINVERIFY_*)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+
+
 def add_database_commands(
     subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]",
 ) -> None:
@@ -33,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True)
     add_training_commands(subcommands)
     add_database_commands(subcommands)
+    add_serve_command(subcommands)
     return parser
 
 

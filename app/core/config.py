@@ -20,6 +20,14 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: an SQLite file in data_dir"
     )
     admin_key: SecretStr | None = Field(default=None, description="manages galleries and keys")
+    face_checkpoint: Path | None = Field(default=None, description="face model; none = disabled")
+    signature_checkpoint: Path | None = Field(
+        default=None, description="signature model; none = disabled"
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto takes the GPU")
+    inference_threads: int = Field(
+        default=2, ge=1, le=64, description="thread pool that runs models off the event loop"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,31 @@
+"""Liveness and readiness probes (no API key: orchestrators call them)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from app.core.errors import NotReadyError
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    """The process answers; says nothing about models or the database."""
+    return {"status": "live"}
+
+
+@router.get("/ready")
+async def ready(request: Request) -> dict[str, Any]:
+    """200 once every configured model is loaded; 503 problem+json until then."""
+    state = request.app.state
+    if state.startup_error is not None:
+        raise NotReadyError(f"start-up failed: {state.startup_error}")
+    registry = state.registry
+    if registry is None:
+        raise NotReadyError("models are still loading")
+    return {
+        "status": "ready",
+        "models": {m: f"{model.name}:{model.version}" for m, model in registry.models.items()},
+        "disabled": registry.disabled,
+    }

@@ -1,0 +1,1 @@
+"""Loaded encoders and the thread pool that runs them off the event loop."""

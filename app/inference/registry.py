@@ -1,0 +1,74 @@
+"""The models the service serves, one per modality, loaded once from checkpoints."""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from models.checkpoint import Checkpoint, load_checkpoint
+from models.preprocessing import Preprocessor, build_preprocessor
+
+logger = logging.getLogger(__name__)
+
+MODALITIES = ("face", "signature")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    modality: str
+    checkpoint_path: Path
+    checkpoint: Checkpoint
+    preprocessor: Preprocessor
+    device: torch.device
+
+    @property
+    def name(self) -> str:
+        return self.checkpoint.metadata.name
+
+    @property
+    def version(self) -> str:
+        return self.checkpoint.metadata.version
+
+
+@dataclass(frozen=True)
+class ModelRegistry:
+    """``models`` holds the enabled modalities; ``disabled`` says why each other one is off."""
+
+    models: dict[str, LoadedModel]
+    disabled: dict[str, str]
+
+
+def select_device(choice: str) -> torch.device:
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(choice)
+
+
+def load_registry(checkpoints: dict[str, Path | None], device: torch.device) -> ModelRegistry:
+    """Load each configured checkpoint; a modality without one starts disabled.
+
+    A configured checkpoint that fails to load is an error, not a silent downgrade.
+    """
+    models: dict[str, LoadedModel] = {}
+    disabled: dict[str, str] = {}
+    for modality in MODALITIES:
+        path = checkpoints.get(modality)
+        if path is None:
+            disabled[modality] = "no checkpoint configured"
+            continue
+        checkpoint = load_checkpoint(path, device)
+        if checkpoint.metadata.modality != modality:
+            raise ValueError(
+                f"{path} is a {checkpoint.metadata.modality} model, configured for {modality}"
+            )
+        preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+        models[modality] = LoadedModel(modality, path, checkpoint, preprocessor, device)
+        logger.info(
+            "loaded %s model %s:%s on %s",
+            modality,
+            checkpoint.metadata.name,
+            checkpoint.metadata.version,
+            device,
+        )
+    return ModelRegistry(models, disabled)
