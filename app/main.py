@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api.routes import health
+from app.api.routes import admin, health, whoami
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.db import migrate
 from app.db.engine import make_engine, session_factory
 from app.inference.registry import load_registry, select_device
+from app.services.galleries import bootstrap_default_gallery
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(database_url)  # first: it creates the SQLite file's folder
     await asyncio.to_thread(migrate.upgrade, database_url)
     app.state.sessions = session_factory(engine)
+    default_key = await asyncio.to_thread(
+        bootstrap_default_gallery, app.state.sessions, settings.data_dir
+    )
+    if default_key is not None:
+        # Printed once, on the first start; also kept in the data directory (mode 0600).
+        print(f"twinverify: created gallery 'default' with API key {default_key}", flush=True)
     app.state.registry = None
     app.state.startup_error = None
     executor = ThreadPoolExecutor(settings.inference_threads, thread_name_prefix="inference")
@@ -55,4 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(admin.router)
+    app.include_router(whoami.router)
     return app

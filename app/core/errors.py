@@ -35,6 +35,36 @@ class NotReadyError(ServiceError):
     title = "Service not ready"
 
 
+class MissingApiKeyError(ServiceError):
+    status = 401
+    slug = "missing-api-key"
+    title = "API key required"
+
+
+class InvalidApiKeyError(ServiceError):
+    status = 401
+    slug = "invalid-api-key"
+    title = "API key not accepted"
+
+
+class AdminRequiredError(ServiceError):
+    status = 403
+    slug = "admin-required"
+    title = "Admin key required"
+
+
+class GalleryNotFoundError(ServiceError):
+    status = 404
+    slug = "gallery-not-found"
+    title = "Unknown gallery"
+
+
+class GalleryExistsError(ServiceError):
+    status = 409
+    slug = "gallery-exists"
+    title = "Gallery name taken"
+
+
 def problem(status: int, slug: str, title: str, detail: str, request: Request) -> JSONResponse:
     body = {
         "type": f"/problems/{slug}",

@@ -1,35 +1,19 @@
 """Start-up, readiness and error responses of the application, over HTTP."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from app.core.config import Settings
-from app.main import create_app
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec
 from models.twin import ComparisonSpec
+from tests.app.client import client_for
 from tests.helpers import save_untrained_checkpoint
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@asynccontextmanager
-async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://twinverify") as client:
-            yield client
 
 
 async def wait_ready(client: httpx.AsyncClient) -> httpx.Response:

@@ -1,0 +1,76 @@
+"""Galleries and their keys, for the holder of the admin key."""
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from app.api.deps import AdminDep, SessionDep
+from app.core.errors import ServiceError
+from app.repository import galleries as repository
+from app.services import galleries as service
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+class GalleryIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class GalleryOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class KeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class KeyOut(BaseModel):
+    id: uuid.UUID
+    gallery_id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedKeyOut(KeyOut):
+    key: str = Field(description="shown once; only its digest is stored")
+
+
+class KeyNotFoundError(ServiceError):
+    status = 404
+    slug = "key-not-found"
+    title = "Unknown API key"
+
+
+def _gallery_out(gallery: object) -> GalleryOut:
+    return GalleryOut.model_validate(gallery, from_attributes=True)
+
+
+@router.post("/galleries", status_code=status.HTTP_201_CREATED)
+def create_gallery(body: GalleryIn, session: SessionDep, _: AdminDep) -> GalleryOut:
+    return _gallery_out(service.create_gallery(session, body.name))
+
+
+@router.get("/galleries")
+def list_galleries(session: SessionDep, _: AdminDep) -> list[GalleryOut]:
+    return [_gallery_out(gallery) for gallery in repository.list_galleries(session)]
+
+
+@router.post("/galleries/{gallery_id}/keys", status_code=status.HTTP_201_CREATED)
+def issue_key(gallery_id: uuid.UUID, body: KeyIn, session: SessionDep, _: AdminDep) -> IssuedKeyOut:
+    issued = service.issue_key(session, gallery_id, body.name)
+    out = KeyOut.model_validate(issued.key, from_attributes=True)
+    return IssuedKeyOut(**out.model_dump(), key=issued.secret)
+
+
+@router.delete("/keys/{key_id}")
+def revoke_key(key_id: uuid.UUID, session: SessionDep, _: AdminDep) -> KeyOut:
+    key = repository.revoke_key(session, key_id)
+    if key is None:
+        raise KeyNotFoundError(f"no API key {key_id}")
+    return KeyOut.model_validate(key, from_attributes=True)

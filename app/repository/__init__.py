@@ -1,0 +1,1 @@
+"""All SQL lives here: functions over a Session, no HTTP, no business rules."""

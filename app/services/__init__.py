@@ -1,0 +1,1 @@
+"""Service layer: plain arguments in, domain objects or domain errors out; no HTTP."""
