@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api.routes import admin, health, whoami
+from app.api.routes import admin, health, subjects, whoami
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.db import migrate
@@ -64,4 +64,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(admin.router)
     app.include_router(whoami.router)
+    app.include_router(subjects.router)
     return app

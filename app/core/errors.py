@@ -65,6 +65,19 @@ class GalleryExistsError(ServiceError):
     title = "Gallery name taken"
 
 
+class SubjectNotFoundError(ServiceError):
+    # Also for subjects of other galleries: a key must not learn what exists elsewhere.
+    status = 404
+    slug = "subject-not-found"
+    title = "Unknown subject"
+
+
+class ExternalIdExistsError(ServiceError):
+    status = 409
+    slug = "external-id-exists"
+    title = "External id taken"
+
+
 def problem(status: int, slug: str, title: str, detail: str, request: Request) -> JSONResponse:
     body = {
         "type": f"/problems/{slug}",

@@ -1,0 +1,63 @@
+"""Subjects: creation with unique external ids, lookup within a gallery, updates, deletion."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import ExternalIdExistsError, SubjectNotFoundError
+from app.db.models import Subject
+from app.repository import subjects as repository
+
+
+def create(
+    session: Session,
+    gallery_id: uuid.UUID,
+    external_id: str | None,
+    name: str | None,
+    attributes: dict[str, Any],
+) -> Subject:
+    if external_id is not None and repository.find_by_external_id(session, gallery_id, external_id):
+        raise ExternalIdExistsError(f"external id {external_id!r} is already used in this gallery")
+    return repository.add(session, gallery_id, external_id, name, attributes)
+
+
+def page(
+    session: Session, gallery_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[Subject], int]:
+    return repository.page(session, gallery_id, limit, offset)
+
+
+def get(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> Subject:
+    subject = repository.find(session, gallery_id, subject_id)
+    if subject is None:
+        raise SubjectNotFoundError(f"no subject {subject_id} in this gallery")
+    return subject
+
+
+def update(
+    session: Session,
+    gallery_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    changes: dict[str, Any],
+) -> Subject:
+    """Apply the fields present in ``changes`` (``external_id``, ``name``, ``attributes``)."""
+    subject = get(session, gallery_id, subject_id)
+    new_external = changes.get("external_id", subject.external_id)
+    taken = (
+        new_external is not None
+        and new_external != subject.external_id
+        and repository.find_by_external_id(session, gallery_id, new_external) is not None
+    )
+    if taken:
+        raise ExternalIdExistsError(f"external id {new_external!r} is already used in this gallery")
+    for field in ("external_id", "name", "attributes"):
+        if field in changes:
+            setattr(subject, field, changes[field])
+    session.flush()
+    return subject
+
+
+def delete(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> None:
+    """Remove the subject; the database removes its references (ON DELETE CASCADE)."""
+    repository.delete(session, get(session, gallery_id, subject_id))

@@ -1,0 +1,142 @@
+"""Subjects over HTTP: CRUD, pagination, per-gallery isolation, deletion for real."""
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.db.models import Reference, Subject
+from tests.app.client import client_for
+
+pytestmark = pytest.mark.anyio
+
+ADMIN = {"X-API-Key": "a" * 32}
+
+
+async def second_gallery_key(client: httpx.AsyncClient) -> dict[str, str]:
+    gallery = (
+        await client.post("/v1/admin/galleries", json={"name": "other"}, headers=ADMIN)
+    ).json()
+    key = (
+        await client.post(
+            f"/v1/admin/galleries/{gallery['id']}/keys", json={"name": "k"}, headers=ADMIN
+        )
+    ).json()
+    return {"X-API-Key": key["key"]}
+
+
+def app_settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, admin_key="a" * 32, device="cpu")
+
+
+async def test_subject_lifecycle_and_isolation(tmp_path: Path, database_url: str) -> None:
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        mine = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        theirs = await second_gallery_key(client)
+
+        created = await client.post(
+            "/v1/subjects",
+            json={"external_id": "cust-42", "name": "Ada", "metadata": {"branch": 7}},
+            headers=mine,
+        )
+        assert created.status_code == 201
+        subject = created.json()
+        assert (subject["external_id"], subject["name"], subject["metadata"]) == (
+            "cust-42",
+            "Ada",
+            {"branch": 7},
+        )
+        duplicate = await client.post("/v1/subjects", json={"external_id": "cust-42"}, headers=mine)
+        assert (duplicate.status_code, duplicate.json()["type"]) == (
+            409,
+            "/problems/external-id-exists",
+        )
+        # the same external id is free in another gallery
+        assert (
+            await client.post("/v1/subjects", json={"external_id": "cust-42"}, headers=theirs)
+        ).status_code == 201
+
+        url = f"/v1/subjects/{subject['id']}"
+        assert (await client.get(url, headers=mine)).json()["name"] == "Ada"
+        reach = await client.get(url, headers=theirs)
+        assert (reach.status_code, reach.json()["type"]) == (404, "/problems/subject-not-found")
+        assert (await client.delete(url, headers=theirs)).status_code == 404
+        assert (await client.patch(url, json={"name": "x"}, headers=theirs)).status_code == 404
+
+        patched = await client.patch(
+            url, json={"name": "Ada L.", "metadata": {"vip": True}}, headers=mine
+        )
+        assert patched.json()["name"] == "Ada L."
+        assert patched.json()["metadata"] == {"vip": True}
+        assert patched.json()["external_id"] == "cust-42"  # absent fields stay
+
+        assert (await client.delete(url, headers=mine)).status_code == 204
+        assert (await client.get(url, headers=mine)).status_code == 404
+        assert (await client.get("/v1/subjects", headers=theirs)).json()["total"] == 1
+
+
+async def test_pagination_is_stable_and_bounded(tmp_path: Path, database_url: str) -> None:
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        mine = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        ids = [
+            (await client.post("/v1/subjects", json={"external_id": f"s{i}"}, headers=mine)).json()[
+                "id"
+            ]
+            for i in range(7)
+        ]
+        pages = [
+            (
+                await client.get(
+                    "/v1/subjects", params={"limit": 3, "offset": offset}, headers=mine
+                )
+            ).json()
+            for offset in (0, 3, 6)
+        ]
+        assert [len(p["items"]) for p in pages] == [3, 3, 1]
+        assert all(p["total"] == 7 for p in pages)
+        assert sorted(item["id"] for p in pages for item in p["items"]) == sorted(ids)
+        too_big = await client.get("/v1/subjects", params={"limit": 501}, headers=mine)
+        assert (too_big.status_code, too_big.json()["type"]) == (422, "/problems/validation-error")
+        assert "query.limit" in too_big.json()["detail"]
+        unauthenticated = await client.get("/v1/subjects")
+        assert unauthenticated.status_code == 401
+
+
+def count_references(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(Reference)).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+async def test_deleting_a_subject_deletes_its_references(tmp_path: Path, database_url: str) -> None:
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        mine = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        subject = (await client.post("/v1/subjects", json={"name": "Ada"}, headers=mine)).json()
+        engine = create_engine(database_url)
+        with Session(engine) as session, session.begin():
+            owner = session.get_one(Subject, uuid.UUID(subject["id"]))
+            for n in range(2):
+                session.add(
+                    Reference(
+                        subject_id=owner.id,
+                        gallery_id=owner.gallery_id,
+                        modality="signature",
+                        model_name="m",
+                        model_version="1",
+                        dimension=2,
+                        embedding=b"\0" * 8,
+                        image_sha256=f"{n:064d}",
+                    )
+                )
+        engine.dispose()
+        assert count_references(database_url) == 2
+        assert (
+            await client.delete(f"/v1/subjects/{subject['id']}", headers=mine)
+        ).status_code == 204
+    assert count_references(database_url) == 0
