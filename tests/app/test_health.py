@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from app.core.config import Settings
+from app.main import create_app
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec
 from models.twin import ComparisonSpec
@@ -77,3 +78,21 @@ async def test_unknown_paths_are_problem_json(tmp_path: Path) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "/problems/not-found"
+
+
+async def test_an_unexpected_failure_is_a_bare_500_problem(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path, device="cpu"))
+
+    def explode() -> None:
+        raise RuntimeError("secret internals at /srv/db")
+
+    app.add_api_route("/boom", explode)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://twinverify") as client:
+            response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/internal-error"
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
