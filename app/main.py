@@ -13,8 +13,9 @@ from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.db import migrate
 from app.db.engine import make_engine, session_factory
-from app.inference.registry import load_registry, select_device
+from app.inference.registry import load_registry
 from app.services.galleries import bootstrap_default_gallery
+from models.training.loop_parts import select_device
 
 logger = logging.getLogger(__name__)
 

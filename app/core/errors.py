@@ -65,6 +65,12 @@ class GalleryExistsError(ServiceError):
     title = "Gallery name taken"
 
 
+class KeyNotFoundError(ServiceError):
+    status = 404
+    slug = "key-not-found"
+    title = "Unknown API key"
+
+
 class SubjectNotFoundError(ServiceError):
     # Also for subjects of other galleries: a key must not learn what exists elsewhere.
     status = 404

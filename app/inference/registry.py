@@ -39,12 +39,6 @@ class ModelRegistry:
     disabled: dict[str, str]
 
 
-def select_device(choice: str) -> torch.device:
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(choice)
-
-
 def load_registry(checkpoints: dict[str, Path | None], device: torch.device) -> ModelRegistry:
     """Load each configured checkpoint; a modality without one starts disabled.
 

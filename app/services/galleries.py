@@ -9,7 +9,12 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.errors import GalleryExistsError, GalleryNotFoundError, InvalidApiKeyError
+from app.core.errors import (
+    GalleryExistsError,
+    GalleryNotFoundError,
+    InvalidApiKeyError,
+    KeyNotFoundError,
+)
 from app.core.security import VISIBLE_CHARACTERS, key_digest, new_api_key
 from app.db.engine import transaction
 from app.db.models import ApiKey, Gallery
@@ -33,6 +38,17 @@ def create_gallery(session: Session, name: str) -> Gallery:
     if repository.find_gallery_by_name(session, name) is not None:
         raise GalleryExistsError(f"a gallery named {name!r} already exists")
     return repository.add_gallery(session, name)
+
+
+def list_galleries(session: Session) -> list[Gallery]:
+    return repository.list_galleries(session)
+
+
+def revoke_key(session: Session, key_id: uuid.UUID) -> ApiKey:
+    key = repository.revoke_key(session, key_id)
+    if key is None:
+        raise KeyNotFoundError(f"no API key {key_id}")
+    return key
 
 
 def issue_key(session: Session, gallery_id: uuid.UUID, name: str) -> IssuedKey:

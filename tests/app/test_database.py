@@ -12,6 +12,7 @@ from app.db import migrate
 from app.db.base import Base
 from app.db.engine import make_engine, session_factory, transaction
 from app.db.models import AuditEvent, Gallery, Reference, Subject
+from tests.app.rows import reference_row
 
 TABLES = {"galleries", "api_keys", "subjects", "reference_embeddings", "audit_events"}
 
@@ -36,19 +37,6 @@ def test_migrations_match_the_orm_models(database_url: str) -> None:
     assert differences == []
 
 
-def _reference(subject: Subject, sequence_hint: int) -> Reference:
-    return Reference(
-        subject=subject,
-        gallery_id=subject.gallery_id,
-        modality="signature",
-        model_name="unit",
-        model_version="1",
-        dimension=2,
-        embedding=b"\x00" * 8,
-        image_sha256=f"{sequence_hint:064d}",
-    )
-
-
 def test_deleting_a_subject_removes_its_references_and_keeps_the_audit_trail(
     database_url: str,
 ) -> None:
@@ -60,7 +48,9 @@ def test_deleting_a_subject_removes_its_references_and_keeps_the_audit_trail(
         session.add(gallery)
         session.flush()
         subject = Subject(gallery_id=gallery.id, external_id="c-1")
-        session.add_all([_reference(subject, 1), _reference(subject, 2)])
+        session.add(subject)
+        session.flush()
+        session.add_all([reference_row(subject.id, gallery.id, n) for n in (1, 2)])
         session.flush()
         session.add(
             AuditEvent(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.db.models import Reference, Subject
 from tests.app.client import client_for
+from tests.app.rows import reference_row
 
 pytestmark = pytest.mark.anyio
 
@@ -121,19 +122,7 @@ async def test_deleting_a_subject_deletes_its_references(tmp_path: Path, databas
         engine = create_engine(database_url)
         with Session(engine) as session, session.begin():
             owner = session.get_one(Subject, uuid.UUID(subject["id"]))
-            for n in range(2):
-                session.add(
-                    Reference(
-                        subject_id=owner.id,
-                        gallery_id=owner.gallery_id,
-                        modality="signature",
-                        model_name="m",
-                        model_version="1",
-                        dimension=2,
-                        embedding=b"\0" * 8,
-                        image_sha256=f"{n:064d}",
-                    )
-                )
+            session.add_all([reference_row(owner.id, owner.gallery_id, n) for n in range(2)])
         engine.dispose()
         assert count_references(database_url) == 2
         assert (

@@ -7,8 +7,6 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from app.api.deps import AdminDep, SessionDep
-from app.core.errors import ServiceError
-from app.repository import galleries as repository
 from app.services import galleries as service
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -41,12 +39,6 @@ class IssuedKeyOut(KeyOut):
     key: str = Field(description="shown once; only its digest is stored")
 
 
-class KeyNotFoundError(ServiceError):
-    status = 404
-    slug = "key-not-found"
-    title = "Unknown API key"
-
-
 def _gallery_out(gallery: object) -> GalleryOut:
     return GalleryOut.model_validate(gallery, from_attributes=True)
 
@@ -58,7 +50,7 @@ def create_gallery(body: GalleryIn, session: SessionDep, _: AdminDep) -> Gallery
 
 @router.get("/galleries")
 def list_galleries(session: SessionDep, _: AdminDep) -> list[GalleryOut]:
-    return [_gallery_out(gallery) for gallery in repository.list_galleries(session)]
+    return [_gallery_out(gallery) for gallery in service.list_galleries(session)]
 
 
 @router.post("/galleries/{gallery_id}/keys", status_code=status.HTTP_201_CREATED)
@@ -70,7 +62,4 @@ def issue_key(gallery_id: uuid.UUID, body: KeyIn, session: SessionDep, _: AdminD
 
 @router.delete("/keys/{key_id}")
 def revoke_key(key_id: uuid.UUID, session: SessionDep, _: AdminDep) -> KeyOut:
-    key = repository.revoke_key(session, key_id)
-    if key is None:
-        raise KeyNotFoundError(f"no API key {key_id}")
-    return KeyOut.model_validate(key, from_attributes=True)
+    return KeyOut.model_validate(service.revoke_key(session, key_id), from_attributes=True)
