@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck check bench clean
+.PHONY: install run demo test lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The service on the embedded defaults: SQLite under ./data, migrated on start, the
+# default gallery's key printed on the first start (and kept in data/default-api-key).
+run: install
+	$(BIN)/twinverify serve
+
 # The seed demonstration, end to end through the command line: export scikit-learn's
 # digits as a folder dataset, train a twin network on digits 0-6, evaluate it on pairs of
 # the never-seen digits 7-9 (report, ROC/DET/histogram PNGs under runs/digits/).
-run: install
+demo: install
 	$(BIN)/python -m models.demo data/digits
 	$(BIN)/twinverify train --config configs/digits.toml
 	$(BIN)/twinverify evaluate --checkpoint runs/digits/best.safetensors \
@@ -37,6 +42,8 @@ check: lint typecheck test
 
 bench: install
 	$(BIN)/python bench/train_throughput.py
+	$(BIN)/python -m bench.service_latency
+	$(BIN)/python -m bench.identify_scale --http
 
 clean:
 	rm -rf $(VENV) runs data .mypy_cache .ruff_cache .pytest_cache

@@ -7,29 +7,59 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.routes import admin, health, subjects, whoami
+from app.api.middleware import BodySizeLimit, RequestMetrics
+from app.api.routes import (
+    admin,
+    enroll,
+    health,
+    identify,
+    metrics,
+    models,
+    references,
+    subjects,
+    verify,
+    whoami,
+)
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
+from app.core.metrics import ServiceMetrics
 from app.db import migrate
 from app.db.engine import make_engine, session_factory
-from app.inference.registry import load_registry
+from app.inference.registry import ModelRegistry, load_registry
+from app.search.gallery_index import SearchIndex
 from app.services.galleries import bootstrap_default_gallery
+from app.services.runtime import Runtime
 from models.training.loop_parts import select_device
 
 logger = logging.getLogger(__name__)
 
 
-async def _load_models(app: FastAPI, settings: Settings, executor: ThreadPoolExecutor) -> None:
-    """Load checkpoints in the pool so the server answers /health/live meanwhile."""
+def _load(settings: Settings, sessions: sessionmaker[Session], index: SearchIndex) -> ModelRegistry:
+    """Everything slow, before readiness: the models, then every gallery's search matrices."""
     checkpoints = {"face": settings.face_checkpoint, "signature": settings.signature_checkpoint}
+    registry = load_registry(checkpoints, select_device(settings.device))
+    galleries = index.load_all(sessions)
+    logger.info("search matrices loaded for %d galleries", galleries)
+    return registry
+
+
+async def _start(app: FastAPI, settings: Settings, executor: ThreadPoolExecutor) -> None:
+    """Load in the pool so the server answers /health/live meanwhile."""
+    state = app.state
     try:
-        app.state.registry = await asyncio.get_running_loop().run_in_executor(
-            executor, load_registry, checkpoints, select_device(settings.device)
+        registry = await asyncio.get_running_loop().run_in_executor(
+            executor, _load, settings, state.sessions, state.index
         )
     except Exception as exc:  # readiness reports it; the process stays up to say so
-        logger.exception("loading models failed")
-        app.state.startup_error = str(exc)
+        logger.exception("start-up failed")
+        state.startup_error = str(exc)
+        return
+    state.registry = registry
+    state.runtime = Runtime(
+        settings, state.sessions, registry, state.index, executor, state.metrics
+    )
 
 
 @asynccontextmanager
@@ -46,24 +76,47 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Printed once, on the first start; also kept in the data directory (mode 0600).
         print(f"twinverify: created gallery 'default' with API key {default_key}", flush=True)
     app.state.registry = None
+    app.state.runtime = None
     app.state.startup_error = None
+    app.state.index = SearchIndex()
+    app.state.metrics.watch_gallery_sizes(lambda: _gallery_sizes(app.state.index))
     executor = ThreadPoolExecutor(settings.inference_threads, thread_name_prefix="inference")
-    app.state.executor = executor
-    loading = asyncio.create_task(_load_models(app, settings, executor))
+    starting = asyncio.create_task(_start(app, settings, executor))
     try:
         yield
     finally:
-        loading.cancel()
+        starting.cancel()
         executor.shutdown(wait=False, cancel_futures=True)
         engine.dispose()
 
 
+def _gallery_sizes(index: SearchIndex) -> dict[tuple[str, str, str], int]:
+    return {
+        (str(gallery), key.modality, f"{key.model_name}:{key.model_version}"): size
+        for (gallery, key), size in index.sizes().items()
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     app = FastAPI(title="twinverify", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings
+    app.state.metrics = ServiceMetrics()
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(admin.router)
-    app.include_router(whoami.router)
-    app.include_router(subjects.router)
+    for module in (
+        health,
+        admin,
+        whoami,
+        subjects,
+        references,
+        enroll,
+        verify,
+        identify,
+        models,
+        metrics,
+    ):
+        app.include_router(module.router)
+    # Outermost last: metrics see every response, including the size limit's 413.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app

@@ -27,3 +27,11 @@ class BlankImageError(ImageError):
 
 class DatasetError(TwinverifyError):
     """A dataset or pairs file is malformed or empty."""
+
+
+class UnsupportedImageFormatError(ImageError):
+    """The bytes are an image, but in a format outside the accepted set."""
+
+
+class TooManyPixelsError(ImageError):
+    """The image declares more pixels than allowed (a decompression bomb or a huge scan)."""

@@ -7,11 +7,12 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import AdminRequiredError, MissingApiKeyError
+from app.core.errors import AdminRequiredError, MissingApiKeyError, NotReadyError
 from app.core.security import same_secret
 from app.db.engine import transaction
 from app.db.models import ApiKey
 from app.services.galleries import authenticate
+from app.services.runtime import Runtime
 
 
 def get_settings_from_app(request: Request) -> Settings:
@@ -38,11 +39,22 @@ def require_admin(settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> None
         raise AdminRequiredError("this endpoint needs the admin key (TWINVERIFY_ADMIN_KEY)")
 
 
-def current_key(session: SessionDep, x_api_key: ApiKeyHeader = None) -> ApiKey:
+def current_key(request: Request, x_api_key: ApiKeyHeader = None) -> ApiKey:
+    """The caller's key, looked up in a transaction of its own: a request that runs a
+    model does not hold a database connection while it does."""
     if not x_api_key:
         raise MissingApiKeyError("send your gallery's API key in the X-API-Key header")
-    return authenticate(session, x_api_key)
+    with transaction(request.app.state.sessions) as session:
+        return authenticate(session, x_api_key)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime | None = request.app.state.runtime
+    if runtime is None:
+        raise NotReadyError("models are still loading; retry when /health/ready says ready")
+    return runtime
 
 
 AdminDep = Annotated[None, Depends(require_admin)]
 CurrentKeyDep = Annotated[ApiKey, Depends(current_key)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -28,12 +28,33 @@ class Settings(BaseSettings):
     inference_threads: int = Field(
         default=2, ge=1, le=64, description="thread pool that runs models off the event loop"
     )
+    default_far: float = Field(
+        default=1e-3,
+        gt=0,
+        lt=1,
+        description="operating point used when a request names neither far nor threshold",
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="largest accepted image file"
+    )
+    max_image_pixels: int = Field(
+        default=40_000_000, ge=10_000, description="largest decoded image (width x height)"
+    )
+    min_image_side: int = Field(
+        default=32, ge=1, description="smaller images are rejected as too small"
+    )
+    max_enroll_images: int = Field(default=20, ge=1, le=200, description="images per enroll call")
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'twinverify.db').resolve()}"
+
+    @property
+    def max_request_bytes(self) -> int:
+        """A whole multipart request: every image at its limit plus room for the form fields."""
+        return self.max_upload_bytes * self.max_enroll_images + 1024 * 1024
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "Settings":

@@ -6,6 +6,7 @@ Every error a client can see has a stable ``type`` (``/problems/<slug>``); nothi
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,9 +25,11 @@ class ServiceError(Exception):
     slug: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, extensions: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        # RFC 9457 extension members, e.g. the per-image outcome of a rejected enroll.
+        self.extensions = extensions or {}
 
 
 class NotReadyError(ServiceError):
@@ -84,8 +87,73 @@ class ExternalIdExistsError(ServiceError):
     title = "External id taken"
 
 
-def problem(status: int, slug: str, title: str, detail: str, request: Request) -> JSONResponse:
-    body = {
+class InvalidRequestError(ServiceError):
+    """A request whose fields are individually valid but do not fit together."""
+
+    status = 422
+    slug = "validation-error"
+    title = "Invalid request"
+
+
+class ReferenceNotFoundError(ServiceError):
+    status = 404
+    slug = "reference-not-found"
+    title = "Unknown reference"
+
+
+class ModalityNotEnabledError(ServiceError):
+    status = 409
+    slug = "modality-not-enabled"
+    title = "Modality not enabled"
+
+
+class UnknownOperatingPointError(ServiceError):
+    status = 422
+    slug = "unknown-operating-point"
+    title = "Unknown operating point"
+
+
+class NoReferencesError(ServiceError):
+    status = 409
+    slug = "no-references"
+    title = "Subject has no usable references"
+
+
+class RequestTooLargeError(ServiceError):
+    status = 413
+    slug = "upload-too-large"
+    title = "Upload too large"
+
+
+class NoImageAcceptedError(ServiceError):
+    status = 422
+    slug = "no-image-accepted"
+    title = "No image accepted"
+
+
+class ImageRejectedError(ServiceError):
+    """A probe image that cannot be used; ``slug`` is the reason (the same reasons an enroll
+    reports per image), so clients handle both the same way."""
+
+    status = 422
+    title = "Image rejected"
+
+    def __init__(self, reason: str, detail: str, status: int = 422) -> None:
+        super().__init__(detail)
+        self.slug = reason
+        self.status = status
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    request: Request,
+    extensions: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        **(extensions or {}),
         "type": f"/problems/{slug}",
         "title": title,
         "status": status,
@@ -97,7 +165,7 @@ def problem(status: int, slug: str, title: str, detail: str, request: Request) -
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return problem(exc.status, exc.slug, exc.title, exc.detail, request)
+    return problem(exc.status, exc.slug, exc.title, exc.detail, request, exc.extensions)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -42,6 +42,10 @@ class Gallery(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # Bumped (under the row lock) by every transaction that adds or removes references, so
+    # revisions commit in order: a process that has applied revision r knows exactly which
+    # rows and removals it has not seen yet.
+    revision: Mapped[int] = mapped_column(_BIG_ID, default=0, server_default="0")
 
     keys: Mapped[list["ApiKey"]] = relationship(
         back_populates="gallery", cascade="all, delete-orphan"
@@ -102,6 +106,7 @@ class Reference(Base):
             "model_name",
             "model_version",
         ),
+        Index("ix_reference_embeddings_gallery_revision", "gallery_id", "revision"),
     )
 
     # Insertion order across processes: replicas catch up on rows past the last one they saw.
@@ -121,8 +126,23 @@ class Reference(Base):
     quality: Mapped[float | None] = mapped_column(Float)
     image_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revision: Mapped[int] = mapped_column(_BIG_ID, doc="the gallery revision that added it")
 
     subject: Mapped[Subject] = relationship(back_populates="references")
+
+
+class ReferenceRemoval(Base):
+    """A removed reference (its row is really gone): lets every process drop it from its
+    in-memory search matrix."""
+
+    __tablename__ = "reference_removals"
+    __table_args__ = (Index("ix_reference_removals_gallery_revision", "gallery_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    # No foreign keys: the gallery may go too; the removal record stays harmless.
+    gallery_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    reference_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    revision: Mapped[int] = mapped_column(_BIG_ID)
 
 
 class AuditEvent(Base):

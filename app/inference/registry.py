@@ -1,5 +1,6 @@
 """The models the service serves, one per modality, loaded once from checkpoints."""
 
+import copy
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +9,7 @@ import torch
 
 from models.checkpoint import Checkpoint, load_checkpoint
 from models.preprocessing import Preprocessor, build_preprocessor
+from models.twin import Comparator
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,9 @@ class LoadedModel:
     checkpoint: Checkpoint
     preprocessor: Preprocessor
     device: torch.device
+    # Searches run on the CPU next to the in-memory matrices; a copy of the comparator (the
+    # learned head has weights) lives there so no matrix ever travels to the GPU.
+    cpu_comparator: Comparator
 
     @property
     def name(self) -> str:
@@ -57,7 +62,10 @@ def load_registry(checkpoints: dict[str, Path | None], device: torch.device) -> 
                 f"{path} is a {checkpoint.metadata.modality} model, configured for {modality}"
             )
         preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
-        models[modality] = LoadedModel(modality, path, checkpoint, preprocessor, device)
+        cpu_comparator = copy.deepcopy(checkpoint.model.comparator).cpu().eval()
+        models[modality] = LoadedModel(
+            modality, path, checkpoint, preprocessor, device, cpu_comparator
+        )
         logger.info(
             "loaded %s model %s:%s on %s",
             modality,

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.db.models import ApiKey, Gallery
 
@@ -41,7 +41,9 @@ def add_key(session: Session, gallery: Gallery, name: str, prefix: str, digest: 
 
 def find_active_key(session: Session, digest: str) -> ApiKey | None:
     return session.scalar(
-        select(ApiKey).where(ApiKey.key_sha256 == digest, ApiKey.revoked_at.is_(None))
+        select(ApiKey)
+        .options(joinedload(ApiKey.gallery))  # callers use it after the session closes
+        .where(ApiKey.key_sha256 == digest, ApiKey.revoked_at.is_(None))
     )
 
 

@@ -58,3 +58,12 @@ def add(
 def delete(session: Session, subject: Subject) -> None:
     session.delete(subject)
     session.flush()
+
+
+def find_many(
+    session: Session, gallery_id: uuid.UUID, subject_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Subject]:
+    # By primary key alone: with the gallery in the WHERE clause SQLite may walk the gallery
+    # index (every subject of a large gallery) instead. The gallery is checked here.
+    rows = session.scalars(select(Subject).where(Subject.id.in_(subject_ids)))
+    return {subject.id: subject for subject in rows if subject.gallery_id == gallery_id}

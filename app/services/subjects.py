@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import ExternalIdExistsError, SubjectNotFoundError
 from app.db.models import Subject
+from app.repository import references
 from app.repository import subjects as repository
 
 
@@ -59,5 +60,8 @@ def update(
 
 
 def delete(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> None:
-    """Remove the subject; the database removes its references (ON DELETE CASCADE)."""
-    repository.delete(session, get(session, gallery_id, subject_id))
+    """Remove the subject; the database removes its references (ON DELETE CASCADE), and
+    their removal is recorded so every process drops them from its search matrices."""
+    subject = get(session, gallery_id, subject_id)
+    references.record_subject_removal(session, gallery_id, subject.id)
+    repository.delete(session, subject)

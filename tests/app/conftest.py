@@ -52,3 +52,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def signature_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real signature checkpoint, trained by ``models/`` once per test session."""
+    from tests.app.signature_images import train_signature_model
+
+    return train_signature_model(tmp_path_factory.mktemp("signature-model"))

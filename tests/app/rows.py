@@ -16,4 +16,5 @@ def reference_row(subject_id: uuid.UUID, gallery_id: uuid.UUID, number: int) -> 
         dimension=2,
         embedding=b"\x00" * 8,
         image_sha256=f"{number:064d}",
+        revision=1,
     )

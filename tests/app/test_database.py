@@ -14,7 +14,14 @@ from app.db.engine import make_engine, session_factory, transaction
 from app.db.models import AuditEvent, Gallery, Reference, Subject
 from tests.app.rows import reference_row
 
-TABLES = {"galleries", "api_keys", "subjects", "reference_embeddings", "audit_events"}
+TABLES = {
+    "galleries",
+    "api_keys",
+    "subjects",
+    "reference_embeddings",
+    "reference_removals",
+    "audit_events",
+}
 
 
 def test_upgrade_creates_the_schema_and_downgrade_removes_it(database_url: str) -> None:

@@ -45,3 +45,9 @@ def test_db_upgrade_and_downgrade_commands(
         engine.dispose()
     finally:
         get_settings.cache_clear()
+
+
+def test_every_setting_is_documented_in_the_env_example() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    for field in Settings.model_fields:
+        assert f"TWINVERIFY_{field.upper()}=" in example, field

@@ -7,7 +7,12 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from models.errors import BlankImageError, UnreadableImageError
+from models.errors import (
+    BlankImageError,
+    TooManyPixelsError,
+    UnreadableImageError,
+    UnsupportedImageFormatError,
+)
 from models.preprocessing import PreprocessSpec, build_preprocessor, decode_image
 
 SIGNATURE = build_preprocessor(PreprocessSpec(name="signature", height=150, width=220))
@@ -93,3 +98,15 @@ def test_exif_orientation_is_applied() -> None:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", exif=exif.tobytes())
     assert decode_image(buffer.getvalue()).size == (20, 40)
+
+
+def test_decode_refuses_unlisted_formats_and_too_many_pixels_before_decoding() -> None:
+    gif = io.BytesIO()
+    Image.new("L", (10, 10), 255).save(gif, format="GIF")
+    with pytest.raises(UnsupportedImageFormatError, match="GIF"):
+        decode_image(gif.getvalue())
+    big = io.BytesIO()
+    Image.new("L", (400, 300), 255).save(big, format="PNG")
+    with pytest.raises(TooManyPixelsError, match="120,000 pixels"):
+        decode_image(big.getvalue(), max_pixels=100_000)
+    assert decode_image(big.getvalue(), max_pixels=120_000).size == (400, 300)

@@ -42,7 +42,7 @@ class SubjectPage(BaseModel):
     offset: int
 
 
-def _out(subject: Subject) -> SubjectOut:
+def subject_out(subject: Subject) -> SubjectOut:
     return SubjectOut(
         id=subject.id,
         external_id=subject.external_id,
@@ -56,7 +56,7 @@ def _out(subject: Subject) -> SubjectOut:
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_subject(body: SubjectIn, key: CurrentKeyDep, session: SessionDep) -> SubjectOut:
     subject = service.create(session, key.gallery_id, body.external_id, body.name, body.metadata)
-    return _out(subject)
+    return subject_out(subject)
 
 
 @router.get("")
@@ -67,12 +67,14 @@ def list_subjects(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SubjectPage:
     subjects, total = service.page(session, key.gallery_id, limit, offset)
-    return SubjectPage(items=[_out(s) for s in subjects], total=total, limit=limit, offset=offset)
+    return SubjectPage(
+        items=[subject_out(s) for s in subjects], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/{subject_id}")
 def get_subject(subject_id: uuid.UUID, key: CurrentKeyDep, session: SessionDep) -> SubjectOut:
-    return _out(service.get(session, key.gallery_id, subject_id))
+    return subject_out(service.get(session, key.gallery_id, subject_id))
 
 
 @router.patch("/{subject_id}")
@@ -82,7 +84,7 @@ def update_subject(
     changes = body.model_dump(exclude_unset=True)
     if "metadata" in changes:
         changes["attributes"] = changes.pop("metadata") or {}
-    return _out(service.update(session, key.gallery_id, subject_id, changes))
+    return subject_out(service.update(session, key.gallery_id, subject_id, changes))
 
 
 @router.delete("/{subject_id}", status_code=status.HTTP_204_NO_CONTENT)

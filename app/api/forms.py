@@ -1,0 +1,42 @@
+"""Form fields shared by enroll, verify and identify (multipart, so images travel as files)."""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import Form
+
+from app.core.errors import InvalidRequestError
+from app.services.enrollment import SubjectChoice
+from app.services.verification import Threshold
+
+ModalityForm = Annotated[Literal["face", "signature"], Form(description="face or signature")]
+SubjectIdForm = Annotated[uuid.UUID | None, Form(description="the subject, by id")]
+ExternalIdForm = Annotated[
+    str | None, Form(min_length=1, max_length=200, description="the subject, by external id")
+]
+FarForm = Annotated[
+    float | None,
+    Form(gt=0, lt=1, description="a calibrated operating point of the model, e.g. 1e-3"),
+]
+ThresholdForm = Annotated[
+    float | None, Form(description="an explicit threshold on the score, instead of far")
+]
+
+
+def subject_choice(
+    subject_id: uuid.UUID | None,
+    external_id: str | None,
+    create: bool = False,
+    name: str | None = None,
+) -> SubjectChoice:
+    if (subject_id is None) == (external_id is None):
+        raise InvalidRequestError("send exactly one of subject_id and external_id")
+    if create and external_id is None:
+        raise InvalidRequestError("create=true needs an external_id to create")
+    return SubjectChoice(subject_id, external_id, create, name)
+
+
+def threshold_choice(far: float | None, threshold: float | None) -> Threshold:
+    if far is not None and threshold is not None:
+        raise InvalidRequestError("send either far or threshold, not both")
+    return Threshold(far=far, value=threshold)

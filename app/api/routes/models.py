@@ -1,0 +1,67 @@
+"""GET /v1/models: what each modality serves, with its thresholds and validation figures."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from app.api.deps import CurrentKeyDep, RuntimeDep
+from app.inference.registry import LoadedModel
+from models.evaluation.calibration import OperatingPoint, operating_point_key
+
+router = APIRouter(prefix="/v1", tags=["models"])
+
+
+class ModelOut(BaseModel):
+    modality: str
+    enabled: bool
+    disabled_reason: str | None = None
+    name: str | None = None
+    version: str | None = None
+    device: str | None = None
+    embedding_size: int | None = None
+    score_kind: str | None = None
+    comparison: str | None = None
+    preprocessing: dict[str, Any] | None = None
+    thresholds: dict[str, OperatingPoint] | None = None
+    default_operating_point: str | None = None
+    metrics: dict[str, Any] | None = None
+    provenance: dict[str, Any] | None = None
+    created_at: str | None = None
+
+
+class ModelList(BaseModel):
+    models: list[ModelOut]
+
+
+@router.get("/models", response_model_exclude_none=True)
+def list_models(_key: CurrentKeyDep, runtime: RuntimeDep) -> ModelList:
+    default_point = operating_point_key(runtime.settings.default_far)
+    enabled = [
+        _enabled(model, default_point) for _, model in sorted(runtime.registry.models.items())
+    ]
+    disabled = [
+        ModelOut(modality=modality, enabled=False, disabled_reason=reason)
+        for modality, reason in sorted(runtime.registry.disabled.items())
+    ]
+    return ModelList(models=enabled + disabled)
+
+
+def _enabled(model: LoadedModel, default_point: str) -> ModelOut:
+    meta = model.checkpoint.metadata
+    return ModelOut(
+        modality=model.modality,
+        enabled=True,
+        name=meta.name,
+        version=meta.version,
+        device=str(model.device),
+        embedding_size=meta.embedding_size,
+        score_kind=meta.score_kind,
+        comparison=meta.comparison.name,
+        preprocessing=meta.preprocessing.model_dump(),
+        thresholds=meta.thresholds,
+        default_operating_point=default_point if default_point in meta.thresholds else None,
+        metrics=meta.metrics,
+        provenance=meta.provenance.model_dump(mode="json") if meta.provenance else None,
+        created_at=meta.created_at,
+    )

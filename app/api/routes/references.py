@@ -1,0 +1,60 @@
+"""A subject's reference embeddings: list and delete."""
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from app.api.deps import CurrentKeyDep, RuntimeDep, SessionDep
+from app.api.schemas import ModelRef
+from app.services import references as service
+
+router = APIRouter(prefix="/v1/subjects/{subject_id}/references", tags=["references"])
+
+
+class ReferenceOut(BaseModel):
+    id: uuid.UUID
+    modality: str
+    model: ModelRef
+    dimension: int
+    quality: float | None
+    image_sha256: str
+    created_at: datetime
+    stale: bool = Field(description="made by a model other than the one serving now")
+
+
+class ReferenceList(BaseModel):
+    items: list[ReferenceOut]
+
+
+@router.get("")
+def list_references(
+    subject_id: uuid.UUID, key: CurrentKeyDep, runtime: RuntimeDep, session: SessionDep
+) -> ReferenceList:
+    listed = service.list_for_subject(session, runtime.registry, key.gallery_id, subject_id)
+    return ReferenceList(
+        items=[
+            ReferenceOut(
+                id=item.reference.id,
+                modality=item.reference.modality,
+                model=ModelRef(
+                    name=item.reference.model_name, version=item.reference.model_version
+                ),
+                dimension=item.reference.dimension,
+                quality=item.reference.quality,
+                image_sha256=item.reference.image_sha256,
+                created_at=item.reference.created_at,
+                stale=item.stale,
+            )
+            for item in listed
+        ]
+    )
+
+
+@router.delete("/{reference_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_reference(
+    subject_id: uuid.UUID, reference_id: uuid.UUID, key: CurrentKeyDep, session: SessionDep
+) -> Response:
+    service.delete(session, key.gallery_id, subject_id, reference_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

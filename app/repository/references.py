@@ -1,0 +1,85 @@
+"""Reference embeddings and the gallery revisions that order every change to them."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import Gallery, Reference, ReferenceRemoval
+
+
+def next_revision(session: Session, gallery_id: uuid.UUID) -> int:
+    """Take the gallery's row lock (held to commit) and return its new revision.
+
+    Concurrent writers to one gallery queue here, so revisions commit in increasing order.
+    """
+    session.execute(
+        update(Gallery).where(Gallery.id == gallery_id).values(revision=Gallery.revision + 1)
+    )
+    revision = session.scalar(select(Gallery.revision).where(Gallery.id == gallery_id))
+    assert revision is not None, "the caller's key belongs to this gallery"
+    return revision
+
+
+def for_subject(
+    session: Session, subject_id: uuid.UUID, modality: str | None = None
+) -> list[Reference]:
+    query = select(Reference).where(Reference.subject_id == subject_id)
+    if modality is not None:
+        query = query.where(Reference.modality == modality)
+    return list(session.scalars(query.order_by(Reference.sequence)))
+
+
+def find(session: Session, subject_id: uuid.UUID, reference_id: uuid.UUID) -> Reference | None:
+    return session.scalar(
+        select(Reference).where(Reference.subject_id == subject_id, Reference.id == reference_id)
+    )
+
+
+def known_digests(
+    session: Session, subject_id: uuid.UUID, modality: str, model_name: str, model_version: str
+) -> set[str]:
+    """Image digests already enrolled for this subject with this model."""
+    return set(
+        session.scalars(
+            select(Reference.image_sha256).where(
+                Reference.subject_id == subject_id,
+                Reference.modality == modality,
+                Reference.model_name == model_name,
+                Reference.model_version == model_version,
+            )
+        )
+    )
+
+
+def add_all(session: Session, references: Sequence[Reference]) -> None:
+    session.add_all(references)
+    session.flush()
+
+
+def remove(session: Session, gallery_id: uuid.UUID, references: Sequence[Reference]) -> None:
+    """Delete the rows for real and record their removal at a new gallery revision."""
+    if not references:
+        return
+    revision = next_revision(session, gallery_id)
+    session.add_all(
+        ReferenceRemoval(gallery_id=gallery_id, reference_id=ref.id, revision=revision)
+        for ref in references
+    )
+    for reference in references:
+        session.delete(reference)
+    session.flush()
+
+
+def record_subject_removal(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> None:
+    """Before a subject is deleted (its rows go by cascade): record each removal."""
+    ids = list(session.scalars(select(Reference.id).where(Reference.subject_id == subject_id)))
+    if not ids:
+        return
+    revision = next_revision(session, gallery_id)
+    session.add_all(
+        ReferenceRemoval(gallery_id=gallery_id, reference_id=ref_id, revision=revision)
+        for ref_id in ids
+    )
+    session.flush()

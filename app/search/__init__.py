@@ -1,0 +1,1 @@
+"""Exact 1:N search over in-memory matrices that mirror the reference table."""

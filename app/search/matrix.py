@@ -1,0 +1,100 @@
+"""One growable float32 matrix of embeddings with their reference and subject ids."""
+
+import uuid
+
+import numpy as np
+
+
+class EmbeddingMatrix:
+    """The references of one (gallery, modality, model name, model version).
+
+    Appends are amortised O(1) (capacity doubles); removal moves the last row into the
+    hole, so rows stay contiguous and a search is one pass over ``vectors``.
+    """
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+        self._vectors = np.empty((0, dimension), dtype=np.float32)
+        self._subject_codes = np.empty(0, dtype=np.int64)
+        self._reference_ids: list[uuid.UUID] = []
+        self._row_of: dict[uuid.UUID, int] = {}
+        self._code_of: dict[uuid.UUID, int] = {}
+        self._subjects: list[uuid.UUID] = []
+        self._count_per_code: dict[int, int] = {}
+        self._most_per_subject: int | None = 0
+
+    def __len__(self) -> int:
+        return len(self._reference_ids)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """``(N, D)`` view of the live rows (valid until the next change)."""
+        return self._vectors[: len(self)]
+
+    @property
+    def subject_codes(self) -> np.ndarray:
+        """``(N,)`` small integers naming each row's subject (see :meth:`subject`)."""
+        return self._subject_codes[: len(self)]
+
+    def subject(self, code: int) -> uuid.UUID:
+        return self._subjects[code]
+
+    def reference_id(self, row: int) -> uuid.UUID:
+        return self._reference_ids[row]
+
+    @property
+    def most_references_per_subject(self) -> int:
+        """An exact bound that lets a top-k search stop early (see ``ranking``)."""
+        if self._most_per_subject is None:
+            self._most_per_subject = max(self._count_per_code.values(), default=0)
+        return self._most_per_subject
+
+    def add(self, reference_id: uuid.UUID, subject_id: uuid.UUID, vector: np.ndarray) -> None:
+        if reference_id in self._row_of:
+            return  # already applied: replaying a revision is harmless
+        row = len(self)
+        self._reserve(row + 1)
+        self._vectors[row] = vector
+        code = self._code_of.get(subject_id)
+        if code is None:
+            code = self._code_of[subject_id] = len(self._subjects)
+            self._subjects.append(subject_id)
+        self._subject_codes[row] = code
+        self._reference_ids.append(reference_id)
+        self._row_of[reference_id] = row
+        count = self._count_per_code.get(code, 0) + 1
+        self._count_per_code[code] = count
+        if self._most_per_subject is not None:
+            self._most_per_subject = max(self._most_per_subject, count)
+
+    def remove(self, reference_id: uuid.UUID) -> bool:
+        row = self._row_of.pop(reference_id, None)
+        if row is None:
+            return False
+        last = len(self) - 1
+        code = int(self._subject_codes[row])
+        if row != last:
+            moved = self._reference_ids[last]
+            self._vectors[row] = self._vectors[last]
+            self._subject_codes[row] = self._subject_codes[last]
+            self._reference_ids[row] = moved
+            self._row_of[moved] = row
+        self._reference_ids.pop()
+        remaining = self._count_per_code[code] - 1
+        if remaining:
+            self._count_per_code[code] = remaining
+        else:
+            del self._count_per_code[code]  # the code stays reserved; subjects are few
+        self._most_per_subject = None  # recomputed lazily
+        return True
+
+    def _reserve(self, rows: int) -> None:
+        capacity = self._vectors.shape[0]
+        if rows <= capacity:
+            return
+        grown = max(rows, 2 * capacity, 64)
+        vectors = np.empty((grown, self.dimension), dtype=np.float32)
+        vectors[:capacity] = self._vectors
+        codes = np.empty(grown, dtype=np.int64)
+        codes[:capacity] = self._subject_codes
+        self._vectors, self._subject_codes = vectors, codes

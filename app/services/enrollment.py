@@ -1,0 +1,201 @@
+"""Enrolment: images of a subject -> one reference embedding per accepted image.
+
+Every image is accepted (its row committed) or rejected with a reason; nothing in between.
+The subject named by ``external_id`` with ``create`` is created only if an image is accepted.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.exc import IntegrityError
+
+from app.core.errors import (
+    ImageRejectedError,
+    NoImageAcceptedError,
+    SubjectNotFoundError,
+)
+from app.db.engine import transaction
+from app.db.models import Reference, Subject
+from app.db.vectors import encode_vector
+from app.inference.images import PreparedImage, prepare_image
+from app.inference.registry import LoadedModel
+from app.inference.scoring import embed
+from app.repository import references
+from app.repository import subjects as subject_rows
+from app.services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SubjectChoice:
+    """Which subject a request means: by id, or by external id (created if asked)."""
+
+    subject_id: uuid.UUID | None
+    external_id: str | None
+    create: bool = False
+    name: str | None = None
+
+
+@dataclass
+class ImageOutcome:
+    index: int
+    filename: str
+    sha256: str | None = None
+    reference_id: uuid.UUID | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.reference_id is not None
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    subject: Subject
+    subject_created: bool
+    model: LoadedModel
+    images: list[ImageOutcome]
+
+
+def find_subject(runtime: Runtime, gallery_id: uuid.UUID, choice: SubjectChoice) -> Subject | None:
+    """The subject meant, ``None`` if it may be created, else ``subject-not-found``."""
+    with transaction(runtime.sessions) as session:
+        if choice.subject_id is not None:
+            subject = subject_rows.find(session, gallery_id, choice.subject_id)
+            if subject is None:
+                raise SubjectNotFoundError(f"no subject {choice.subject_id} in this gallery")
+            return subject
+        assert choice.external_id is not None, "the route requires one of the two"
+        subject = subject_rows.find_by_external_id(session, gallery_id, choice.external_id)
+    if subject is None and not choice.create:
+        raise SubjectNotFoundError(
+            f"no subject with external id {choice.external_id!r} in this gallery "
+            "(send create=true to create it)"
+        )
+    return subject
+
+
+def enroll(
+    runtime: Runtime,
+    gallery_id: uuid.UUID,
+    modality: str,
+    choice: SubjectChoice,
+    uploads: list[Upload],
+) -> EnrollResult:
+    model = runtime.model(modality)
+    subject = find_subject(runtime, gallery_id, choice)
+    outcomes, prepared = _prepare_all(runtime, model, uploads)
+    _reject_duplicates(runtime, model, subject, outcomes, prepared)
+    accepted = [i for i, image in enumerate(prepared) if image is not None]
+    if not accepted:
+        raise NoImageAcceptedError(
+            "none of the images could be enrolled; see images[] for each reason",
+            {"images": [_problem_entry(outcome) for outcome in outcomes]},
+        )
+    images = [image for image in prepared if image is not None]
+    vectors = runtime.infer(embed, model, [image.tensor for image in images])
+    runtime.metrics.embeddings.labels(modality).inc(len(images))
+    created = subject is None
+    try:
+        subject, rows = _store(runtime, gallery_id, subject, choice, model, images, vectors)
+    except IntegrityError as exc:
+        if not created:  # the only constraint left: the subject's row vanished meanwhile
+            raise SubjectNotFoundError("the subject was deleted during the enroll") from exc
+        created = False
+        # Another request created this external id between our lookup and our insert:
+        # enrol into the subject it created.
+        subject = find_subject(runtime, gallery_id, SubjectChoice(None, choice.external_id))
+        subject, rows = _store(runtime, gallery_id, subject, choice, model, images, vectors)
+    for image_index, row in zip(accepted, rows, strict=True):
+        outcomes[image_index].reference_id = row.id
+    return EnrollResult(subject, created, model, outcomes)
+
+
+def _store(
+    runtime: Runtime,
+    gallery_id: uuid.UUID,
+    subject: Subject | None,
+    choice: SubjectChoice,
+    model: LoadedModel,
+    images: list[PreparedImage],
+    vectors: np.ndarray,
+) -> tuple[Subject, list[Reference]]:
+    """One transaction: the subject if new, a gallery revision, one row per image."""
+    with transaction(runtime.sessions) as session:
+        if subject is None:
+            subject = subject_rows.add(session, gallery_id, choice.external_id, choice.name, {})
+        revision = references.next_revision(session, gallery_id)
+        rows = [
+            Reference(
+                subject_id=subject.id,
+                gallery_id=gallery_id,
+                modality=model.modality,
+                model_name=model.name,
+                model_version=model.version,
+                dimension=int(vectors.shape[1]),
+                embedding=encode_vector(vector),
+                quality=None,
+                image_sha256=image.sha256,
+                revision=revision,
+            )
+            for image, vector in zip(images, vectors, strict=True)
+        ]
+        references.add_all(session, rows)
+    return subject, rows
+
+
+def _prepare_all(
+    runtime: Runtime, model: LoadedModel, uploads: list[Upload]
+) -> tuple[list[ImageOutcome], list[PreparedImage | None]]:
+    outcomes = [ImageOutcome(i, upload.filename) for i, upload in enumerate(uploads)]
+    prepared: list[PreparedImage | None] = []
+    for outcome, upload in zip(outcomes, uploads, strict=True):
+        try:
+            image = runtime.infer(prepare_image, model, upload.data, runtime.image_limits)
+        except ImageRejectedError as exc:
+            outcome.reason, outcome.detail = exc.slug, exc.detail
+            prepared.append(None)
+            continue
+        outcome.sha256 = image.sha256
+        prepared.append(image)
+    return outcomes, prepared
+
+
+def _reject_duplicates(
+    runtime: Runtime,
+    model: LoadedModel,
+    subject: Subject | None,
+    outcomes: list[ImageOutcome],
+    prepared: list[PreparedImage | None],
+) -> None:
+    """The same file twice adds no information and would skew 1:N toward this subject."""
+    seen: set[str] = set()
+    if subject is not None:
+        with transaction(runtime.sessions) as session:
+            seen = references.known_digests(
+                session, subject.id, model.modality, model.name, model.version
+            )
+    for i, image in enumerate(prepared):
+        if image is None:
+            continue
+        if image.sha256 in seen:
+            outcomes[i].reason = "duplicate-image"
+            outcomes[i].detail = "this image is already enrolled for the subject"
+            prepared[i] = None
+        seen.add(image.sha256)
+
+
+def _problem_entry(outcome: ImageOutcome) -> dict[str, object]:
+    return {
+        "index": outcome.index,
+        "filename": outcome.filename,
+        "reason": outcome.reason,
+        "detail": outcome.detail,
+    }

@@ -1,0 +1,88 @@
+"""1:N identification: the probe against every current reference of the gallery, exactly."""
+
+import uuid
+from dataclasses import dataclass
+
+from app.db.engine import transaction
+from app.db.models import ApiKey, Subject
+from app.inference.registry import LoadedModel
+from app.inference.scoring import scores_against
+from app.repository import subjects as subject_rows
+from app.search.ranking import Candidate, best_subjects
+from app.services.audit import Decision, record_decision
+from app.services.runtime import Runtime, model_key
+from app.services.thresholds import DecisionRule, decision_rule
+from app.services.verification import Threshold, embed_probes
+
+
+@dataclass(frozen=True)
+class IdentifiedSubject:
+    subject: Subject
+    score: float
+    reference_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class IdentifyResult:
+    candidates: list[IdentifiedSubject]
+    rule: DecisionRule
+    model: LoadedModel
+    references_searched: int
+    stale_references: int
+
+
+def identify(
+    runtime: Runtime, key: ApiKey, modality: str, probe: bytes, top_k: int, threshold: Threshold
+) -> IdentifyResult:
+    model = runtime.model(modality)
+    rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
+    vectors, digests = embed_probes(runtime, model, probe)
+    search_key = model_key(model)
+    with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:
+        matrix = gallery.matrix(search_key)
+        stale = gallery.stale_references(search_key)
+        searched = 0 if matrix is None else len(matrix)
+        ranked: list[Candidate] = []
+        best_score: float | None = None
+        if matrix is not None and searched:
+            scores = scores_against(model, vectors[0], matrix.vectors)
+            ranked = best_subjects(matrix, scores, rule.threshold, top_k)
+            best_score = float(scores.max())
+    candidates = _with_subjects(runtime, key.gallery_id, ranked)
+    result = IdentifyResult(candidates, rule, model, searched, stale)
+    record_decision(
+        runtime,
+        key,
+        Decision(
+            action="identify",
+            model=model,
+            rule=rule,
+            subject_id=candidates[0].subject.id if candidates else None,
+            score=best_score,
+            match=bool(candidates),
+            details={
+                "probe_sha256": digests[0],
+                "top_k": top_k,
+                "references_searched": searched,
+                "candidates": [
+                    {"subject_id": str(c.subject.id), "score": c.score} for c in candidates
+                ],
+            },
+        ),
+    )
+    return result
+
+
+def _with_subjects(
+    runtime: Runtime, gallery_id: uuid.UUID, ranked: list[Candidate]
+) -> list[IdentifiedSubject]:
+    """Attach subject rows; one deleted since the search is dropped, not reported."""
+    if not ranked:
+        return []
+    with transaction(runtime.sessions) as session:
+        rows = subject_rows.find_many(session, gallery_id, [c.subject_id for c in ranked])
+    return [
+        IdentifiedSubject(rows[c.subject_id], c.score, c.reference_id)
+        for c in ranked
+        if c.subject_id in rows
+    ]

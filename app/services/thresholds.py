@@ -1,0 +1,38 @@
+"""Which threshold decides a request: an explicit one, or a calibrated operating point."""
+
+from dataclasses import dataclass
+
+from app.core.errors import UnknownOperatingPointError
+from app.inference.registry import LoadedModel
+from models.evaluation.calibration import operating_point_key
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """``match = score >= threshold``; ``far`` is the target rate it was calibrated for
+    (``None`` for an explicit threshold), ``reliable`` whether calibration could observe it."""
+
+    threshold: float
+    far: float | None
+    operating_point: str | None
+    reliable: bool | None
+
+
+def decision_rule(
+    model: LoadedModel, far: float | None, threshold: float | None, default_far: float
+) -> DecisionRule:
+    if threshold is not None:
+        return DecisionRule(threshold, None, None, None)
+    target = default_far if far is None else far
+    key = operating_point_key(target)
+    point = model.checkpoint.metadata.thresholds.get(key)
+    if point is None:
+        offered = sorted(
+            p.target_far for p in model.checkpoint.metadata.thresholds.values() if p.target_far
+        )
+        raise UnknownOperatingPointError(
+            f"model {model.name}:{model.version} has no operating point at far={target:g}; "
+            f"calibrated: {', '.join(f'{f:g}' for f in offered) or 'none'} "
+            "(or send an explicit threshold)"
+        )
+    return DecisionRule(point.threshold, target, key, point.reliable)

@@ -1,0 +1,149 @@
+"""1:1 verification: a probe against a subject's references, or against a second image.
+
+A subject's score is the best score over its references of the serving model (the maximum:
+one good reference is enough, and identify ranks subjects by the same rule, so a subject's
+verify score equals its identify score). Note that with many references the maximum
+accepts impostors somewhat more often than the single-pair FAR the threshold was calibrated
+for; enrol a few good references rather than many.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.errors import NoReferencesError
+from app.db.engine import transaction
+from app.db.models import ApiKey, Subject
+from app.db.vectors import decode_vector
+from app.inference.images import ImageLimits, prepare_image
+from app.inference.registry import LoadedModel
+from app.inference.scoring import embed, scores_against
+from app.repository import references
+from app.services.audit import Decision, record_decision
+from app.services.enrollment import SubjectChoice, find_subject
+from app.services.runtime import Runtime
+from app.services.thresholds import DecisionRule, decision_rule
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """What the request asked for: an operating point, an explicit threshold, or neither."""
+
+    far: float | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    match: bool
+    score: float
+    rule: DecisionRule
+    model: LoadedModel
+    references_compared: int
+    stale_references: int
+    subject: Subject | None
+    best_reference_id: uuid.UUID | None
+
+
+def embed_probes(
+    runtime: Runtime, model: LoadedModel, *probes: bytes
+) -> tuple[np.ndarray, list[str]]:
+    """The probes' embeddings ``(N, D)`` (one batch) and the SHA-256 of each one's bytes."""
+    vectors, digests = runtime.infer(_prepare_and_embed, model, probes, runtime.image_limits)
+    runtime.metrics.embeddings.labels(model.modality).inc(len(probes))
+    return vectors, digests
+
+
+def _prepare_and_embed(
+    model: LoadedModel, probes: tuple[bytes, ...], limits: ImageLimits
+) -> tuple[np.ndarray, list[str]]:
+    """One trip to the inference pool per request: a probe costs one queue wait."""
+    images = [prepare_image(model, data, limits) for data in probes]
+    return embed(model, [image.tensor for image in images]), [image.sha256 for image in images]
+
+
+def verify_subject(
+    runtime: Runtime,
+    key: ApiKey,
+    modality: str,
+    choice: SubjectChoice,
+    probe: bytes,
+    threshold: Threshold,
+) -> VerifyResult:
+    model = runtime.model(modality)
+    rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
+    subject = find_subject(runtime, key.gallery_id, choice)
+    assert subject is not None, "verify never creates subjects"
+    vectors, digests = embed_probes(runtime, model, probe)
+    vector = vectors[0]
+    with transaction(runtime.sessions) as session:
+        rows = references.for_subject(session, subject.id, modality)
+    current = [r for r in rows if (r.model_name, r.model_version) == (model.name, model.version)]
+    stale = len(rows) - len(current)
+    if not current:
+        raise NoReferencesError(
+            f"subject {subject.id} has no {modality} references made by "
+            f"{model.name}:{model.version}"
+            + (f" ({stale} stale references of older models: re-enrol)" if stale else ""),
+            {"stale_references": stale},
+        )
+    matrix = np.stack([decode_vector(r.embedding, r.dimension) for r in current])
+    scores = scores_against(model, vector, matrix)
+    best = int(np.argmax(scores))
+    result = VerifyResult(
+        match=bool(scores[best] >= rule.threshold),
+        score=float(scores[best]),
+        rule=rule,
+        model=model,
+        references_compared=len(current),
+        stale_references=stale,
+        subject=subject,
+        best_reference_id=current[best].id,
+    )
+    _record(runtime, key, result, {"probe_sha256": digests[0], "mode": "subject"})
+    return result
+
+
+def verify_pair(
+    runtime: Runtime, key: ApiKey, modality: str, first: bytes, second: bytes, threshold: Threshold
+) -> VerifyResult:
+    model = runtime.model(modality)
+    rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
+    vectors, digests = embed_probes(runtime, model, first, second)
+    score = float(scores_against(model, vectors[0], vectors[1:])[0])
+    result = VerifyResult(
+        match=score >= rule.threshold,
+        score=score,
+        rule=rule,
+        model=model,
+        references_compared=1,
+        stale_references=0,
+        subject=None,
+        best_reference_id=None,
+    )
+    details: dict[str, object] = {
+        "probe_sha256": digests[0],
+        "image_b_sha256": digests[1],
+        "mode": "pair",
+    }
+    _record(runtime, key, result, details)
+    return result
+
+
+def _record(
+    runtime: Runtime, key: ApiKey, result: VerifyResult, details: dict[str, object]
+) -> None:
+    record_decision(
+        runtime,
+        key,
+        Decision(
+            action="verify",
+            model=result.model,
+            rule=result.rule,
+            subject_id=result.subject.id if result.subject else None,
+            score=result.score,
+            match=result.match,
+            details={**details, "references_compared": result.references_compared},
+        ),
+    )

@@ -1,0 +1,133 @@
+"""Upload limits, the model listing and the Prometheus metrics."""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.app.client import client_for
+from tests.app.service import (
+    assert_problem,
+    default_key,
+    encoded,
+    enroll,
+    files,
+    identify,
+    service_settings,
+)
+from tests.app.signature_images import digit_indices, page, png
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_bad_probes_are_refused_with_their_reason(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    settings = service_settings(
+        tmp_path,
+        database_url,
+        signature_checkpoint,
+        max_upload_bytes=4096,
+        max_image_pixels=10_000,
+        max_enroll_images=1,
+    )
+    noisy = Image.frombytes("L", (90, 90), os.urandom(90 * 90))
+    async with client_for(settings, ready=True) as client:
+        key = default_key(tmp_path)
+
+        async def probe(data: bytes) -> dict[str, object]:
+            response = await identify(client, key, data)
+            return {"status": response.status_code, **response.json()}
+
+        good = png(digit_indices()[3][100])
+        assert (await probe(good))["status"] == 200
+        cases = [
+            (b"", 422, "image-unreadable"),
+            (good[:-40], 422, "image-unreadable"),
+            (encoded(page(1), "GIF"), 415, "unsupported-image-format"),
+            (encoded(noisy, "PNG"), 413, "upload-too-large"),
+            # 12,000 pixels of white: a few hundred bytes, refused before decoding.
+            (encoded(Image.new("L", (120, 100), 255), "PNG"), 413, "too-many-pixels"),
+        ]
+        for data, status, slug in cases:
+            response = await identify(client, key, data)
+            assert_problem(response, status, slug)
+
+        # Past the whole-request limit the body is refused before it is parsed: declared...
+        limit = settings.max_request_bytes
+        oversize = await client.post(
+            "/v1/enroll",
+            data={"modality": "signature", "external_id": "x", "create": "true"},
+            files=files("images", b"\0" * (limit + 1)),
+            headers=key,
+        )
+        assert "request body exceeds" in assert_problem(oversize, 413, "upload-too-large")["detail"]
+
+        # ... or streamed without a length.
+        async def chunks() -> AsyncIterator[bytes]:
+            yield (
+                b'--xyz\r\nContent-Disposition: form-data; name="image"; '
+                b'filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+            )
+            for _ in range(limit // 65536 + 2):
+                yield b"\0" * 65536
+            yield b"\r\n--xyz--\r\n"
+
+        streamed = await client.post(
+            "/v1/identify",
+            content=chunks(),
+            headers={**key, "content-type": "multipart/form-data; boundary=xyz"},
+        )
+        assert "request body exceeds" in assert_problem(streamed, 413, "upload-too-large")["detail"]
+
+
+async def test_models_lists_enabled_and_disabled_modalities(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    async with client_for(
+        service_settings(tmp_path, database_url, signature_checkpoint), ready=True
+    ) as client:
+        listing = await client.get("/v1/models", headers=default_key(tmp_path))
+        assert (await client.get("/v1/models")).status_code == 401
+    models = {m["modality"]: m for m in listing.json()["models"]}
+    signature = models["signature"]
+    assert signature["enabled"] is True
+    assert (signature["name"], signature["version"]) == ("test-signature", "1")
+    assert signature["embedding_size"] == 128
+    assert signature["score_kind"] == "negative_euclidean_distance"
+    assert set(signature["thresholds"]) == {"eer", "far_1e-02", "far_1e-03", "far_1e-04"}
+    assert signature["default_operating_point"] == "far_1e-03"
+    assert 0 < signature["metrics"]["validation"]["eer"] < 0.2
+    assert models["face"]["enabled"] is False
+    assert "name" not in models["face"]
+    assert "no checkpoint" in models["face"]["disabled_reason"]
+
+
+async def test_metrics_count_requests_embeddings_and_gallery_sizes(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    async with client_for(
+        service_settings(tmp_path, database_url, signature_checkpoint), ready=True
+    ) as client:
+        key = default_key(tmp_path)
+        await enroll(client, key, digit_indices()[4][100:103], "w4")
+        for _ in range(2):
+            await identify(client, key, png(digit_indices()[4][110]))
+        text = (await client.get("/metrics")).text
+
+    def value(prefix: str) -> float:
+        lines = [line for line in text.splitlines() if line.startswith(prefix)]
+        assert len(lines) == 1, (prefix, lines)
+        return float(lines[0].rsplit(" ", 1)[1])
+
+    route = 'method="POST",route="/v1/identify",status="200"'
+    assert value(f"twinverify_http_requests_total{{{route}}}") == 2
+    assert (
+        value('twinverify_http_request_duration_seconds_count{method="POST",route="/v1/identify"}')
+        == 2
+    )
+    assert value('twinverify_embeddings_computed_total{modality="signature"}') == 5
+    assert value("twinverify_gallery_references{") == 3
+    assert 'route="/v1/subjects/{subject_id}' not in text or "unmatched" not in text

@@ -1,0 +1,193 @@
+"""Verify (1:1) and identify (1:N) over HTTP with a real model, and their audit trail."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from app.db.models import AuditEvent
+from models.checkpoint import load_checkpoint
+from tests.app.client import client_for
+from tests.app.service import (
+    assert_problem,
+    default_key,
+    enroll,
+    files,
+    identify,
+    service_settings,
+)
+from tests.app.signature_images import digit_indices, png
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_verify_against_a_subject_and_pairwise(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    sevens = digit_indices()[7][100:103]
+    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    thresholds = load_checkpoint(signature_checkpoint).metadata.thresholds
+    async with client_for(settings, ready=True) as client:
+        key = default_key(tmp_path)
+        enrolled = (await enroll(client, key, sevens, "w7")).json()
+        subject_id = enrolled["subject"]["id"]
+
+        same = await client.post(
+            "/v1/verify",
+            data={"modality": "signature", "external_id": "w7"},
+            files=files("image", png(sevens[1])),
+            headers=key,
+        )
+        assert same.status_code == 200, same.text
+        body = same.json()
+        # The probe is one of the references: its best score is a zero distance.
+        assert body["match"] is True
+        assert body["score"] == pytest.approx(0.0, abs=1e-5)
+        assert body["best_reference_id"] == enrolled["images"][1]["reference_id"]
+        assert body["references_compared"] == 3
+        assert body["stale_references"] == 0
+        assert body["subject"]["id"] == subject_id
+        assert body["far"] == 1e-3  # the settings' default operating point
+        assert body["threshold"] == pytest.approx(thresholds["far_1e-03"].threshold)
+        assert body["decision_rule"]["operating_point"] == "far_1e-03"
+        assert body["model"] == {"name": "test-signature", "version": "1"}
+
+        # A stricter or looser operating point changes the threshold, not the score.
+        other = digit_indices()[7][110]
+        strict = await client.post(
+            "/v1/verify",
+            data={"modality": "signature", "subject_id": subject_id, "far": "1e-4"},
+            files=files("image", png(other)),
+            headers=key,
+        )
+        loose = await client.post(
+            "/v1/verify",
+            data={"modality": "signature", "subject_id": subject_id, "threshold": "-1000"},
+            files=files("image", png(other)),
+            headers=key,
+        )
+        assert strict.json()["threshold"] == pytest.approx(thresholds["far_1e-04"].threshold)
+        assert strict.json()["score"] == pytest.approx(loose.json()["score"], abs=1e-6)
+        assert loose.json()["match"] is True
+        assert loose.json()["far"] is None
+        assert strict.json()["score"] < 0
+
+        pair = await client.post(
+            "/v1/verify",
+            data={"modality": "signature", "far": "1e-2"},
+            files=[
+                ("image", ("a.png", png(other), "image/png")),
+                ("image_b", ("b.png", png(sevens[0]), "image/png")),
+            ],
+            headers=key,
+        )
+        assert pair.status_code == 200, pair.text
+        assert pair.json()["references_compared"] == 1
+        assert pair.json()["subject"] is None
+        # Pairwise against one reference equals the subject score when that one is best.
+        assert pair.json()["score"] <= strict.json()["score"] + 1e-6
+
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    engine.dispose()
+    assert [e.action for e in events] == ["verify"] * 4
+    assert [e.decision for e in events] == [
+        True,
+        strict.json()["match"],
+        True,
+        pair.json()["match"],
+    ]
+    assert events[0].score == pytest.approx(body["score"])
+    assert str(events[0].subject_id) == subject_id
+    assert events[3].subject_id is None
+    assert events[0].details["probe_sha256"]
+    assert "image" not in events[0].details
+    assert {e.model_version for e in events} == {"1"}
+
+
+async def test_identify_ranks_subjects_and_says_unknown(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    by_digit = digit_indices()
+    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    async with client_for(settings, ready=True) as client:
+        key = default_key(tmp_path)
+        for digit in range(10):
+            response = await enroll(client, key, by_digit[digit][100:104], f"w{digit}")
+            assert response.status_code == 201
+
+        exact = await identify(client, key, png(by_digit[2][101]), top_k=3)
+        assert exact.status_code == 200, exact.text
+        body = exact.json()
+        assert body["unknown"] is False
+        assert body["candidates"][0]["subject"]["external_id"] == "w2"
+        assert body["candidates"][0]["score"] == pytest.approx(0.0, abs=1e-5)
+        scores = [c["score"] for c in body["candidates"]]
+        assert scores == sorted(scores, reverse=True)
+        assert len({c["subject"]["id"] for c in body["candidates"]}) == len(scores) <= 3
+        assert body["references_searched"] == 40
+
+        # Nothing passes a threshold above every possible score: unknown, not a guess.
+        unknown = await identify(client, key, png(by_digit[2][120]), threshold="0.001")
+        assert unknown.status_code == 200
+        assert unknown.json() == unknown.json() | {"candidates": [], "unknown": True}
+
+        # The figure the service exists for: unseen probes find their writer.
+        hits = 0
+        probes = [(digit, i) for digit in range(10) for i in by_digit[digit][130:140]]
+        for digit, index in probes:
+            result = (await identify(client, key, png(index), top_k=1, threshold="-1000")).json()
+            hits += result["candidates"][0]["subject"]["external_id"] == f"w{digit}"
+        rank1 = hits / len(probes)
+        print(f"rank-1 identification over {len(probes)} unseen probes: {rank1:.3f}")
+        assert rank1 >= 0.8
+
+
+async def test_verify_and_identify_errors_are_problems(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    probe = files("image", png(digit_indices()[0][100]))
+    async with client_for(settings, ready=True) as client:
+        key = default_key(tmp_path)
+        await enroll(client, key, [digit_indices()[0][100]], "w0")
+
+        async def post(path: str, **data: str) -> httpx.Response:
+            return await client.post(
+                path, data={"modality": "signature", **data}, files=probe, headers=key
+            )
+
+        uncalibrated = await post("/v1/verify", external_id="w0", far="0.5")
+        assert "0.001" in assert_problem(uncalibrated, 422, "unknown-operating-point")["detail"]
+        both = await post("/v1/verify", external_id="w0", far="1e-3", threshold="0")
+        assert_problem(both, 422, "validation-error")
+        assert_problem(await post("/v1/verify"), 422, "validation-error")
+        assert_problem(await post("/v1/verify", external_id="ghost"), 404, "subject-not-found")
+        assert_problem(await post("/v1/identify", top_k="0"), 422, "validation-error")
+        assert_problem(await post("/v1/identify", far="2"), 422, "validation-error")
+        face = await client.post(
+            "/v1/identify", data={"modality": "face"}, files=probe, headers=key
+        )
+        assert_problem(face, 409, "modality-not-enabled")
+        iris = await client.post(
+            "/v1/identify", data={"modality": "iris"}, files=probe, headers=key
+        )
+        assert_problem(iris, 422, "validation-error")
+        assert_problem(
+            await client.post("/v1/identify", data={"modality": "signature"}, files=probe),
+            401,
+            "missing-api-key",
+        )
+        assert_problem(
+            await client.post(
+                "/v1/identify",
+                data={"modality": "signature"},
+                files=probe,
+                headers={"X-API-Key": "tv_not-a-key"},
+            ),
+            401,
+            "invalid-api-key",
+        )
