@@ -35,6 +35,10 @@ class LoadedModel:
     def version(self) -> str:
         return self.checkpoint.metadata.version
 
+    def made(self, model_name: str, model_version: str) -> bool:
+        """Whether an embedding stored with this name and version is comparable with ours."""
+        return (model_name, model_version) == (self.name, self.version)
+
 
 @dataclass(frozen=True)
 class ModelRegistry:

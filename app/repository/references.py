@@ -60,13 +60,7 @@ def add_all(session: Session, references: Sequence[Reference]) -> None:
 
 def remove(session: Session, gallery_id: uuid.UUID, references: Sequence[Reference]) -> None:
     """Delete the rows for real and record their removal at a new gallery revision."""
-    if not references:
-        return
-    revision = next_revision(session, gallery_id)
-    session.add_all(
-        ReferenceRemoval(gallery_id=gallery_id, reference_id=ref.id, revision=revision)
-        for ref in references
-    )
+    _record_removals(session, gallery_id, [reference.id for reference in references])
     for reference in references:
         session.delete(reference)
     session.flush()
@@ -75,11 +69,18 @@ def remove(session: Session, gallery_id: uuid.UUID, references: Sequence[Referen
 def record_subject_removal(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> None:
     """Before a subject is deleted (its rows go by cascade): record each removal."""
     ids = list(session.scalars(select(Reference.id).where(Reference.subject_id == subject_id)))
-    if not ids:
+    _record_removals(session, gallery_id, ids)
+
+
+def _record_removals(
+    session: Session, gallery_id: uuid.UUID, reference_ids: Sequence[uuid.UUID]
+) -> None:
+    """One new gallery revision for all of them, so other processes drop them together."""
+    if not reference_ids:
         return
     revision = next_revision(session, gallery_id)
     session.add_all(
         ReferenceRemoval(gallery_id=gallery_id, reference_id=ref_id, revision=revision)
-        for ref_id in ids
+        for ref_id in reference_ids
     )
     session.flush()

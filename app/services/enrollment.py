@@ -18,11 +18,12 @@ from app.core.errors import (
 from app.db.engine import transaction
 from app.db.models import Reference, Subject
 from app.db.vectors import encode_vector
-from app.inference.images import PreparedImage, prepare_image
+from app.inference.images import ImageLimits, PreparedImage, prepare_image
 from app.inference.registry import LoadedModel
 from app.inference.scoring import embed
 from app.repository import references
 from app.repository import subjects as subject_rows
+from app.services import subjects
 from app.services.runtime import Runtime
 
 
@@ -68,10 +69,7 @@ def find_subject(runtime: Runtime, gallery_id: uuid.UUID, choice: SubjectChoice)
     """The subject meant, ``None`` if it may be created, else ``subject-not-found``."""
     with transaction(runtime.sessions) as session:
         if choice.subject_id is not None:
-            subject = subject_rows.find(session, gallery_id, choice.subject_id)
-            if subject is None:
-                raise SubjectNotFoundError(f"no subject {choice.subject_id} in this gallery")
-            return subject
+            return subjects.get(session, gallery_id, choice.subject_id)
         assert choice.external_id is not None, "the route requires one of the two"
         subject = subject_rows.find_by_external_id(session, gallery_id, choice.external_id)
     if subject is None and not choice.create:
@@ -155,17 +153,31 @@ def _prepare_all(
     runtime: Runtime, model: LoadedModel, uploads: list[Upload]
 ) -> tuple[list[ImageOutcome], list[PreparedImage | None]]:
     outcomes = [ImageOutcome(i, upload.filename) for i, upload in enumerate(uploads)]
+    results = runtime.infer(
+        _prepare_each, model, [upload.data for upload in uploads], runtime.image_limits
+    )
     prepared: list[PreparedImage | None] = []
-    for outcome, upload in zip(outcomes, uploads, strict=True):
-        try:
-            image = runtime.infer(prepare_image, model, upload.data, runtime.image_limits)
-        except ImageRejectedError as exc:
-            outcome.reason, outcome.detail = exc.slug, exc.detail
+    for outcome, result in zip(outcomes, results, strict=True):
+        if isinstance(result, ImageRejectedError):
+            outcome.reason, outcome.detail = result.slug, result.detail
             prepared.append(None)
-            continue
-        outcome.sha256 = image.sha256
-        prepared.append(image)
+        else:
+            outcome.sha256 = result.sha256
+            prepared.append(result)
     return outcomes, prepared
+
+
+def _prepare_each(
+    model: LoadedModel, images: list[bytes], limits: ImageLimits
+) -> list[PreparedImage | ImageRejectedError]:
+    """Every image in one trip to the inference pool; a rejection is a result, not a stop."""
+    results: list[PreparedImage | ImageRejectedError] = []
+    for data in images:
+        try:
+            results.append(prepare_image(model, data, limits))
+        except ImageRejectedError as exc:
+            results.append(exc)
+    return results
 
 
 def _reject_duplicates(

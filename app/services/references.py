@@ -40,4 +40,4 @@ def _is_stale(registry: ModelRegistry, row: Reference) -> bool:
     model = registry.models.get(row.modality)
     if model is None:
         return False  # nothing serves the modality now: nothing to be stale against
-    return (row.model_name, row.model_version) != (model.name, model.version)
+    return not model.made(row.model_name, row.model_version)

@@ -79,7 +79,7 @@ def verify_subject(
     vector = vectors[0]
     with transaction(runtime.sessions) as session:
         rows = references.for_subject(session, subject.id, modality)
-    current = [r for r in rows if (r.model_name, r.model_version) == (model.name, model.version)]
+    current = [r for r in rows if model.made(r.model_name, r.model_version)]
     stale = len(rows) - len(current)
     if not current:
         raise NoReferencesError(
