@@ -65,17 +65,20 @@ class EnrollResult:
     images: list[ImageOutcome]
 
 
-def find_subject(runtime: Runtime, gallery_id: uuid.UUID, choice: SubjectChoice) -> Subject | None:
-    """The subject meant, ``None`` if it may be created, else ``subject-not-found``."""
+def find_subject(
+    runtime: Runtime, gallery_id: uuid.UUID, choice: SubjectChoice, enrolling: bool = False
+) -> Subject | None:
+    """The subject meant, ``None`` if it may be created, else ``subject-not-found``
+    (``enrolling``: the error tells how to create it)."""
     with transaction(runtime.sessions) as session:
         if choice.subject_id is not None:
             return subjects.get(session, gallery_id, choice.subject_id)
         assert choice.external_id is not None, "the route requires one of the two"
         subject = subject_rows.find_by_external_id(session, gallery_id, choice.external_id)
     if subject is None and not choice.create:
+        hint = " (send create=true to create it)" if enrolling else ""
         raise SubjectNotFoundError(
-            f"no subject with external id {choice.external_id!r} in this gallery "
-            "(send create=true to create it)"
+            f"no subject with external id {choice.external_id!r} in this gallery{hint}"
         )
     return subject
 
@@ -88,7 +91,7 @@ def enroll(
     uploads: list[Upload],
 ) -> EnrollResult:
     model = runtime.model(modality)
-    subject = find_subject(runtime, gallery_id, choice)
+    subject = find_subject(runtime, gallery_id, choice, enrolling=True)
     outcomes, prepared = _prepare_all(runtime, model, uploads)
     _reject_duplicates(runtime, model, subject, outcomes, prepared)
     accepted = [i for i, image in enumerate(prepared) if image is not None]

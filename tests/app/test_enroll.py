@@ -161,7 +161,8 @@ async def test_enroll_refuses_what_it_cannot_resolve(
             files=image,
             headers=key,
         )
-        assert_problem(unknown_external, 404, "subject-not-found")
+        unknown = assert_problem(unknown_external, 404, "subject-not-found")
+        assert "create=true" in unknown["detail"]
         unknown_id = await client.post(
             "/v1/enroll",
             data={"modality": "signature", "subject_id": str(uuid.uuid4())},
