@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/train_throughput.py
 	$(BIN)/python -m bench.service_latency
 	$(BIN)/python -m bench.identify_scale --http
+	$(BIN)/python -m bench.signature_latency
 
 clean:
 	rm -rf $(VENV) runs data .mypy_cache .ruff_cache .pytest_cache

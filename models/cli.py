@@ -1,17 +1,24 @@
 """``twinverify train`` and ``twinverify evaluate``: the training module's command line."""
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from models.checkpoint import load_checkpoint
+from models.checkpoint import Checkpoint, load_checkpoint
+from models.data.folder_dataset import load_folder_dataset
+from models.data.image_set import ImageSet
 from models.data.pairs_file import read_pairs
-from models.errors import TwinverifyError
+from models.data.protocol_pairs_file import write_protocol_pairs
+from models.embedding import embed_images
+from models.errors import DatasetError, TwinverifyError
 from models.evaluation.pairs_evaluation import EvaluationReport, evaluate_report
 from models.evaluation.plots import save_plots
+from models.evaluation.reference_trials import AGGREGATIONS, REFERENCE_COUNTS, reference_report
+from models.preprocessing import build_preprocessor
 from models.training.config import load_config
 from models.training.datasets import load_training_data
 from models.training.loop_parts import select_device
@@ -42,6 +49,48 @@ def add_training_commands(
     evaluator.add_argument("--batch-size", type=int, default=64)
     evaluator.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     evaluator.set_defaults(handler=_evaluate)
+
+    held_out = subcommands.add_parser(
+        "evaluate-references",
+        help="error rates against 1, 3 and 5 enrolled references on a checkpoint's "
+        "validation identities",
+    )
+    _add_held_out_arguments(held_out)
+    held_out.add_argument("--references", type=int, nargs="+", default=list(REFERENCE_COUNTS))
+    held_out.add_argument("--aggregation", choices=AGGREGATIONS, default="max")
+    held_out.add_argument("--draws", type=int, default=10, help="reference sets per identity")
+    held_out.add_argument("--out", type=Path, help="write the table as JSON here")
+    held_out.set_defaults(handler=_evaluate_references)
+
+    pairs = subcommands.add_parser(
+        "pairs", help="write the protocol pairs of a checkpoint's validation identities as TSV"
+    )
+    _add_held_out_arguments(pairs)
+    pairs.add_argument("--out", type=Path, required=True)
+    pairs.add_argument("--max-random", type=int, default=500_000, help="random negatives kept")
+    pairs.set_defaults(handler=_write_pairs)
+
+
+def _add_held_out_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument(
+        "--root", type=Path, help="dataset root (default: the one the checkpoint was trained on)"
+    )
+
+
+def _held_out_images(args: argparse.Namespace, checkpoint: Checkpoint) -> ImageSet:
+    """The checkpoint's validation identities, loaded from the dataset root."""
+    provenance = checkpoint.metadata.provenance
+    if provenance is None or not provenance.validation_names:
+        raise DatasetError(f"{args.checkpoint} records no validation identities")
+    root = args.root if args.root is not None else Path(provenance.source)
+    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+    images = load_folder_dataset(root, preprocessor).images
+    held_out = images.with_identities(provenance.validation_names)
+    missing = set(provenance.validation_names) - set(held_out.identities)
+    if missing:
+        raise DatasetError(f"{root}: validation identities not found: {sorted(missing)[:5]}")
+    return held_out
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -110,6 +159,53 @@ def _evaluate(args: argparse.Namespace) -> int:
             args.plots,
             report.model,
         )
+    return 0
+
+
+def _evaluate_references(args: argparse.Namespace) -> int:
+    device = select_device("auto")
+    checkpoint = load_checkpoint(args.checkpoint, device)
+    images = _held_out_images(args, checkpoint)
+    checkpoint.model.eval()
+    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+    embeddings = embed_images(checkpoint.model, preprocessor, images.images, device).to(device)
+    results = reference_report(
+        embeddings,
+        checkpoint.model.comparator,
+        images.identity_ids().to(device),
+        images.is_forgery.to(device),
+        args.references,
+        args.aggregation,
+        args.draws,
+    )
+    print(
+        f"model {checkpoint.metadata.name} v{checkpoint.metadata.version}: "
+        f"{len(images.identity_names)} validation identities, {len(images)} images, "
+        f"{args.aggregation} over references, {args.draws} draws"
+    )
+    print(
+        f"{'refs':>4}  {'negatives':<9} {'trials':>7} {'EER %':>7} {'FRR@FAR1% %':>12} "
+        f"{'FRR@FAR0.1% %':>14}"
+    )
+    for result in results:
+        for kind, eer in result.eer.items():
+            frr = result.frr_at_far[kind]
+            print(
+                f"{result.references:>4}  {kind:<9} {result.trials[kind]:>7} {100 * eer:>7.2f} "
+                f"{100 * frr['1e-02']:>12.2f} {100 * frr['1e-03']:>14.2f}"
+            )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        table = [result.model_dump() for result in results]
+        args.out.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _write_pairs(args: argparse.Namespace) -> int:
+    checkpoint = load_checkpoint(args.checkpoint, "cpu")
+    images = _held_out_images(args, checkpoint)
+    count = write_protocol_pairs(images, args.out, args.max_random, seed=0)
+    print(f"{count} pairs of {len(images.identity_names)} identities -> {args.out}")
     return 0
 
 

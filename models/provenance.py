@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 import models
 
@@ -19,6 +19,9 @@ class DataProvenance(BaseModel):
     train_identities: int
     validation_identities: int
     content_sha256: str
+    validation_names: list[str] = Field(
+        default_factory=list, description="held-out identities, to rebuild the evaluation"
+    )
 
 
 def _git(root: Path, *args: str) -> str:

@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.bundled import SIGNATURE_CHECKPOINT
 
 
 class Settings(BaseSettings):
@@ -20,9 +22,10 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: an SQLite file in data_dir"
     )
     admin_key: SecretStr | None = Field(default=None, description="manages galleries and keys")
-    face_checkpoint: Path | None = Field(default=None, description="face model; none = disabled")
+    face_checkpoint: Path | None = Field(default=None, description="face model; empty = disabled")
     signature_checkpoint: Path | None = Field(
-        default=None, description="signature model; none = disabled"
+        default=SIGNATURE_CHECKPOINT,
+        description="signature model (default: the one shipped in the package); empty = disabled",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto takes the GPU")
     inference_threads: int = Field(
@@ -44,6 +47,12 @@ class Settings(BaseSettings):
         default=32, ge=1, description="smaller images are rejected as too small"
     )
     max_enroll_images: int = Field(default=20, ge=1, le=200, description="images per enroll call")
+
+    @field_validator("face_checkpoint", "signature_checkpoint", mode="before")
+    @classmethod
+    def _empty_disables(cls, value: object) -> object:
+        # An empty variable (TWINVERIFY_SIGNATURE_CHECKPOINT=) turns a modality off.
+        return None if value == "" else value
 
     @property
     def resolved_database_url(self) -> str:

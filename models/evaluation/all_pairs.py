@@ -23,17 +23,30 @@ class ScoredPairs:
     kinds: NDArray[np.str_]
 
 
-def score_all_pairs(
-    embeddings: torch.Tensor,
-    comparator: Comparator,
+@dataclass(frozen=True)
+class ProtocolPairs:
+    """Index pairs ``(first[i], second[i])`` of the protocol and each pair's kind."""
+
+    first: torch.Tensor
+    second: torch.Tensor
+    kinds: NDArray[np.str_]
+
+    @property
+    def labels(self) -> NDArray[np.int64]:
+        labels: NDArray[np.int64] = (self.kinds == "genuine").astype(np.int64)
+        return labels
+
+
+def protocol_pairs(
     identity_ids: torch.Tensor,
     is_forgery: torch.Tensor,
     max_random_negatives: int = 500_000,
     seed: int = 0,
-) -> ScoredPairs:
-    """``(N, D)`` embeddings -> scores of the protocol's pairs (random negatives subsampled
-    to ``max_random_negatives`` with ``seed`` when there are more)."""
+) -> ProtocolPairs:
+    """Every positive and skilled pair, and random negatives subsampled to
+    ``max_random_negatives`` with ``seed`` when there are more."""
     first, second = torch.triu_indices(len(identity_ids), len(identity_ids), offset=1)
+    first, second = first.to(identity_ids.device), second.to(identity_ids.device)
     same = identity_ids[first] == identity_ids[second]
     forged_first, forged_second = is_forgery[first], is_forgery[second]
     both_genuine = ~forged_first & ~forged_second
@@ -44,7 +57,7 @@ def score_all_pairs(
     if random_index.numel() > max_random_negatives:
         generator = torch.Generator().manual_seed(seed)
         keep = torch.randperm(random_index.numel(), generator=generator)[:max_random_negatives]
-        random_index = random_index[keep.sort().values]
+        random_index = random_index[keep.sort().values.to(random_index.device)]
     selected = [torch.nonzero(positive).squeeze(1), random_index, torch.nonzero(skilled).squeeze(1)]
     kinds = np.concatenate(
         [
@@ -53,18 +66,31 @@ def score_all_pairs(
         ]
     )
     index = torch.cat(selected)
+    return ProtocolPairs(first[index], second[index], kinds)
+
+
+def score_all_pairs(
+    embeddings: torch.Tensor,
+    comparator: Comparator,
+    identity_ids: torch.Tensor,
+    is_forgery: torch.Tensor,
+    max_random_negatives: int = 500_000,
+    seed: int = 0,
+) -> ScoredPairs:
+    """``(N, D)`` embeddings -> scores of the protocol's pairs."""
+    pairs = protocol_pairs(identity_ids, is_forgery, max_random_negatives, seed)
     with torch.inference_mode():
-        chunks = [index[start : start + _CHUNK] for start in range(0, index.numel(), _CHUNK)]
+        total = pairs.first.numel()
         scores = torch.cat(
             [
                 torch.empty(0),
-                *(comparator(embeddings[first[c]], embeddings[second[c]]) for c in chunks),
+                *(
+                    comparator(
+                        embeddings[pairs.first[start : start + _CHUNK]],
+                        embeddings[pairs.second[start : start + _CHUNK]],
+                    ).cpu()
+                    for start in range(0, total, _CHUNK)
+                ),
             ]
         )
-    labels = np.concatenate(
-        [
-            np.ones(len(selected[0]), dtype=np.int64),
-            np.zeros(len(index) - len(selected[0]), dtype=np.int64),
-        ]
-    )
-    return ScoredPairs(scores.double().numpy(), labels, kinds)
+    return ScoredPairs(scores.double().numpy(), pairs.labels, pairs.kinds)

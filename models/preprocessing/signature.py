@@ -1,7 +1,8 @@
-"""Signature preprocessing: find the ink, crop, whiten the paper, fit on a canvas, invert.
+"""Signature preprocessing: flatten the paper, find the ink, crop, whiten, fit, invert.
 
-Scale-independent by construction: the crop is defined by the ink, and the blur that
-finds the ink is sized relative to the image.
+Scale-independent by construction: the crop is defined by the ink, and every window
+(background estimate, blur) is sized relative to the image, so the same signature scanned
+at two resolutions reaches the network almost unchanged.
 """
 
 import cv2
@@ -21,22 +22,82 @@ MIN_INK_FRACTION = 0.0005
 MIN_INK_CONTRAST = 40.0
 # Margin kept around the ink bounding box, as a fraction of its larger side.
 CROP_MARGIN = 0.05
+# Gaussian blur (pixels of the output canvas) applied after fitting the crop on it.
+CANVAS_BLUR_SIGMA = 0.8
+# The paper's brightness is estimated on a copy this small (cheap even for phone photos)...
+BACKGROUND_SIDE = 256
+# ...with a closing window this fraction of the copy's shorter side: wider than any stroke,
+# narrower than the slow shading of a photo or a tinted sheet.
+BACKGROUND_WINDOW = 0.12
+# An ink component with more than BORDER_SHARE of its pixels in a band this fraction of
+# the shorter side wide along the edges is a frame, not part of the signature.
+BORDER_BAND = 0.03
+BORDER_SHARE = 0.5
 
 
 class SignaturePreprocessor(NormalisingPreprocessor):
     """Grey page -> ink-high ``uint8`` tensor ``(1, height, width)``, aspect ratio kept."""
 
     def prepare(self, image: Image.Image) -> torch.Tensor:
-        grey = np.asarray(image.convert("L"), dtype=np.uint8)
+        grey = _flatten_background(np.asarray(image.convert("L"), dtype=np.uint8))
         ink_mask, threshold = _ink_mask(grey)
+        frame = _border_lines(ink_mask)
+        if frame.any():
+            # A dark frame would drag Otsu's threshold towards it: paint it over as paper
+            # and find the ink again.
+            grey[cv2.dilate(frame.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
+            ink_mask, threshold = _ink_mask(grey)
         rows, cols = np.nonzero(ink_mask)
         top, bottom, left, right = _with_margin(rows, cols, grey.shape)
         crop = grey[top:bottom, left:right].copy()
         # Paper becomes pure white so tint and noise do not reach the network.
         crop[crop > threshold] = 255
         canvas = _fit_on_canvas(crop, self.spec.height, self.spec.width)
+        # Resampling leaves pixel-level traces of the scan's resolution on stroke edges;
+        # a slight blur at the canvas's fixed scale removes them and keeps the strokes.
+        canvas = cv2.GaussianBlur(canvas, (0, 0), sigmaX=CANVAS_BLUR_SIGMA)
         inverted = 255 - canvas
         return torch.from_numpy(inverted[None, :, :].copy())
+
+
+def _flatten_background(grey: np.ndarray) -> np.ndarray:
+    """Divide out the paper's brightness so tinted, shaded or unevenly lit pages look alike.
+
+    A grey closing (max then min filter) wider than any stroke erases the ink and leaves the
+    paper; it is computed on a small copy and scaled back, since paper varies slowly.
+    """
+    height, width = grey.shape
+    shrink = min(1.0, BACKGROUND_SIDE / max(height, width))
+    small = cv2.resize(
+        grey,
+        (max(1, round(width * shrink)), max(1, round(height * shrink))),
+        interpolation=cv2.INTER_AREA,
+    )
+    side = max(3, round(BACKGROUND_WINDOW * min(small.shape)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+    paper = np.maximum(paper.astype(np.float32), 1.0)
+    flat: np.ndarray = np.clip(grey.astype(np.float32) / paper * 255.0, 0, 255)
+    return flat.astype(np.uint8)
+
+
+def _border_lines(ink: np.ndarray) -> np.ndarray:
+    """The ink components lying mostly in a thin band along the image's edges.
+
+    Frames, ruled lines and the scanner lid's shadow live there; a signature that merely
+    runs off the page keeps most of its ink inside and is kept.
+    """
+    count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    band = max(2, round(BORDER_BAND * min(ink.shape)))
+    edge = np.zeros(ink.shape, dtype=bool)
+    edge[:band, :] = edge[-band:, :] = edge[:, :band] = edge[:, -band:] = True
+    area = np.bincount(labels.ravel(), minlength=count)
+    on_edge = np.bincount(labels[edge], minlength=count)
+    frame = on_edge > BORDER_SHARE * area
+    frame[0] = False  # background
+    mask: np.ndarray = frame[labels]
+    return mask
 
 
 def _ink_mask(grey: np.ndarray) -> tuple[np.ndarray, float]:

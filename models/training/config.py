@@ -25,6 +25,9 @@ class DataConfig(_Strict):
     root: Path | None = Field(default=None, description="folder-per-identity dataset root")
     modality: Modality = "generic"
     validation_fraction: float = Field(default=0.2, gt=0, lt=1)
+    fold: int = Field(
+        default=0, ge=0, description="which block of validation_fraction identities is held out"
+    )
     forgery_prefixes: list[str] = Field(default_factory=lambda: list(DEFAULT_FORGERY_PREFIXES))
     load_workers: int = Field(default=4, ge=1, le=64)
 
@@ -48,11 +51,42 @@ class TrainingConfig(_Strict):
     patience: int = Field(
         default=5, ge=1, description="epochs without validation-EER gain before stopping"
     )
+    keep: Literal["best", "last"] = Field(
+        default="best",
+        description="checkpoint written to best.safetensors: the epoch with the lowest "
+        "validation EER, or the last epoch (its validation figures are then unbiased by "
+        "the choice; pair with ema_decay)",
+    )
     grad_clip: float | None = Field(default=5.0, gt=0)
+    ema_decay: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="validate and ship an exponential moving average of the weights "
+        "(e.g. 0.995): steadier than the last step's weights on small datasets",
+    )
     augment: float = Field(default=0.5, ge=0, le=1, description="augmentation strength, 0 disables")
     amp: bool = Field(default=True, description="mixed precision when on CUDA")
     num_workers: int = Field(default=0, ge=0, le=64)
     max_validation_negatives: int = Field(default=500_000, ge=100)
+
+
+class CalibrationConfig(_Strict):
+    """How the shipped thresholds are calibrated on the validation identities."""
+
+    references: int = Field(
+        default=1,
+        ge=1,
+        le=50,
+        description="enrolled references per subject: above 1, thresholds are set on trials "
+        "against that many references (best score), as the service decides",
+    )
+    negatives: Literal["all", "skilled"] = Field(
+        default="all",
+        description="negatives the FARs are measured on; 'skilled' guards against the "
+        "hardest attack when the data has skilled forgeries",
+    )
+    draws: int = Field(default=10, ge=1, le=1000, description="reference sets drawn per identity")
 
 
 class TrainConfig(_Strict):
@@ -69,6 +103,7 @@ class TrainConfig(_Strict):
     comparison: ComparisonSpec | None = None
     loss: LossSpec
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -22,7 +22,7 @@ def load_training_data(config: TrainConfig) -> tuple[ImageSet, ImageSet, DataPro
     images = dataset.images
     try:
         train_names, validation_names = split_identities(
-            images.identities, config.data.validation_fraction, config.seed
+            images.identities, config.data.validation_fraction, config.seed, config.data.fold
         )
     except ValueError as exc:
         raise DatasetError(f"{config.data.root}: {exc}") from exc
@@ -35,5 +35,6 @@ def load_training_data(config: TrainConfig) -> tuple[ImageSet, ImageSet, DataPro
         train_identities=len(train_names),
         validation_identities=len(validation_names),
         content_sha256=dataset.content_hash,
+        validation_names=validation_names,
     )
     return images.with_identities(train_names), images.with_identities(validation_names), provenance

@@ -50,8 +50,10 @@ def save_training_state(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     progress: dict[str, Any],
+    averaged: nn.Module | None = None,
 ) -> None:
-    """Write everything needed to continue training after ``progress['epoch']``."""
+    """Write everything needed to continue training after ``progress['epoch']``
+    (``averaged``: the running average of the weights, when training keeps one)."""
     optimizer_tensors, optimizer_meta = _flatten_optimizer(optimizer)
     tensors = {
         **{f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
@@ -61,6 +63,9 @@ def save_training_state(
         },
         **optimizer_tensors,
     }
+    if averaged is not None:
+        averages = averaged.state_dict().items()
+        tensors.update({f"averaged.{k}": v.detach().cpu().contiguous() for k, v in averages})
     meta = {"optimizer": optimizer_meta, "scheduler": scheduler.state_dict(), "progress": progress}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -74,6 +79,7 @@ def load_training_state(
     objective: nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
+    averaged: nn.Module | None = None,
 ) -> dict[str, Any]:
     """Restore a state written by :func:`save_training_state`; returns its progress record."""
     try:
@@ -92,6 +98,8 @@ def load_training_state(
     try:
         model.load_state_dict(part("model."), strict=True)
         objective.load_state_dict(part("objective."), strict=True)
+        if averaged is not None:
+            averaged.load_state_dict(part("averaged."), strict=True)
     except RuntimeError as exc:
         raise CheckpointError(
             f"{path} was written for another architecture: {' '.join(str(exc).split())[:400]}"

@@ -8,15 +8,15 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from models.checkpoint import CheckpointMetadata, build_model, save_checkpoint
 from models.data.image_set import ImageSet
-from models.evaluation.calibration import calibrate
 from models.losses import Objective, build_objective
 from models.preprocessing import Preprocessor, build_preprocessor
 from models.provenance import DataProvenance, code_version
@@ -27,6 +27,11 @@ from models.training.loop_parts import (
     make_scheduler,
     seed_everything,
     select_device,
+)
+from models.training.shipped_thresholds import (
+    check_calibration,
+    reference_table,
+    shipped_thresholds,
 )
 from models.training.state import load_training_state, save_training_state
 from models.training.validation import ValidationResult, check_validation_set, validate
@@ -64,6 +69,7 @@ def train(
     ``metrics.jsonl`` under ``config.output_dir`` and returns where the best model is."""
     started = time.perf_counter()
     check_validation_set(validation_set)
+    check_calibration(validation_set, config.calibration)
     seed_everything(config.seed)
     device = select_device(config.device)
     comparison = config.resolved_comparison
@@ -78,6 +84,9 @@ def train(
     optimizer = make_optimizer(config.training, [model, objective])
     scheduler = make_scheduler(config.training, optimizer)
     loader, sampler = make_loader(config, train_set)
+    averaged = make_weight_average(model, config.training.ema_decay)
+    # What is validated and saved: the averaged weights when training keeps an average.
+    shipped = model if averaged is None else cast(TwinNetwork, averaged.module)
     amp = device.type == "cuda" and config.training.amp
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
     out = config.output_dir
@@ -90,7 +99,7 @@ def train(
         "stale": 0,
     }
     if resume is not None:
-        progress = load_training_state(resume, model, objective, optimizer, scheduler)
+        progress = load_training_state(resume, model, objective, optimizer, scheduler, averaged)
     else:
         (out / METRICS_LOG).unlink(missing_ok=True)
     stopped_early = False
@@ -109,9 +118,10 @@ def train(
             config.training.grad_clip,
             f"epoch {epoch + 1}/{config.training.epochs}",
             progress_bar,
+            averaged,
         )
         result = validate(
-            model,
+            shipped,
             preprocessor,
             validation_set,
             device,
@@ -121,9 +131,11 @@ def train(
         learning_rate = optimizer.param_groups[0]["lr"]
         scheduler.step()
         improved = list(_sort_key(result)) < progress["best_key"]
-        if improved:
+        if improved or config.training.keep == "last":
             progress.update(best_key=list(_sort_key(result)), best_epoch=epoch, stale=0)
-            _save_best(out / BEST_CHECKPOINT, model, config, result, epoch, provenance)
+            _save_best(
+                out / BEST_CHECKPOINT, shipped, config, result, validation_set, epoch, provenance
+            )
         else:
             progress["stale"] += 1
         progress["epoch"] = epoch
@@ -136,7 +148,9 @@ def train(
             improved,
             time.perf_counter() - epoch_started,
         )
-        save_training_state(out / LAST_STATE, model, objective, optimizer, scheduler, progress)
+        save_training_state(
+            out / LAST_STATE, model, objective, optimizer, scheduler, progress, averaged
+        )
         if progress["stale"] >= config.training.patience:
             stopped_early = True
             break
@@ -148,6 +162,32 @@ def train(
         stopped_early=stopped_early,
         seconds=time.perf_counter() - started,
     )
+
+
+TensorList = tuple[torch.Tensor, ...] | list[torch.Tensor]
+
+
+def make_weight_average(model: TwinNetwork, decay: float | None) -> AveragedModel | None:
+    """An exponential moving average of the weights and batch-norm statistics.
+
+    torch's :class:`AveragedModel` keeps it; the decay warms up as ``(1 + n) / (10 + n)``
+    over the first updates (as timm's model EMA does) so the random initialisation, and
+    batch-norm statistics from before the first steps, are forgotten quickly.
+    """
+    if decay is None:
+        return None
+
+    @torch.no_grad()
+    def update(averages: TensorList, currents: TensorList, updates: torch.Tensor | int) -> None:
+        step = float(updates)
+        weight = 1.0 - min(decay, (1.0 + step) / (10.0 + step))
+        for average, current in zip(averages, currents, strict=True):
+            if average.is_floating_point():
+                average.lerp_(current, weight)
+            else:
+                average.copy_(current)
+
+    return AveragedModel(model, multi_avg_fn=update, use_buffers=True)
 
 
 def _train_epoch(
@@ -162,6 +202,7 @@ def _train_epoch(
     grad_clip: float | None,
     description: str,
     progress_bar: bool,
+    averaged: AveragedModel | None,
 ) -> float:
     """One pass over the epoch's batches; returns the mean loss."""
     model.train()
@@ -192,6 +233,8 @@ def _train_epoch(
             )
         scaler.step(optimizer)
         scaler.update()
+        if averaged is not None:
+            averaged.update_parameters(model)
         total += float(loss.detach())
         steps += 1
         bar.set_postfix(loss=f"{total / steps:.4f}")
@@ -203,10 +246,12 @@ def _save_best(
     model: TwinNetwork,
     config: TrainConfig,
     result: ValidationResult,
+    validation_set: ImageSet,
     epoch: int,
     provenance: DataProvenance | None,
 ) -> None:
     comparison = config.resolved_comparison
+    comparator = model.comparator
     metadata = CheckpointMetadata(
         name=config.name,
         version=config.version,
@@ -216,8 +261,12 @@ def _save_best(
         preprocessing=config.preprocessing,
         embedding_size=config.encoder.embedding_size,
         score_kind=model.comparator.score_kind,
-        thresholds=calibrate(result.pairs.scores, result.pairs.labels),
-        metrics={"epoch": epoch + 1, "validation": result.summary.model_dump()},
+        thresholds=shipped_thresholds(comparator, result, validation_set, config.calibration),
+        metrics={
+            "epoch": epoch + 1,
+            "validation": result.summary.model_dump(),
+            "references": reference_table(comparator, result, validation_set),
+        },
         provenance=provenance,
         training=config.model_dump(mode="json"),
         code_version=code_version(),

@@ -36,6 +36,7 @@ def check_validation_set(images: ImageSet) -> None:
 class ValidationResult:
     pairs: ScoredPairs
     summary: VerificationSummary
+    embeddings: torch.Tensor
 
 
 def validate(
@@ -57,4 +58,4 @@ def validate(
         max_random_negatives=max_random_negatives,
         seed=seed,
     )
-    return ValidationResult(pairs, summarise(pairs.scores, pairs.labels, pairs.kinds))
+    return ValidationResult(pairs, summarise(pairs.scores, pairs.labels, pairs.kinds), embeddings)

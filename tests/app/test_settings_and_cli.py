@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, inspect
 
 from app.cli import main
 from app.core.config import Settings, get_settings
+from models.bundled import SIGNATURE_CHECKPOINT
 
 
 def test_default_database_is_an_sqlite_file_in_the_data_dir(
@@ -20,6 +21,19 @@ def test_default_database_is_an_sqlite_file_in_the_data_dir(
         settings.resolved_database_url
         == f"sqlite:///{(tmp_path / 'state' / 'twinverify.db').resolve()}"
     )
+
+
+def test_the_shipped_signature_model_is_the_default_and_empty_disables_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TWINVERIFY_SIGNATURE_CHECKPOINT", raising=False)
+    monkeypatch.delenv("TWINVERIFY_FACE_CHECKPOINT", raising=False)
+    settings = Settings()
+    assert settings.signature_checkpoint == SIGNATURE_CHECKPOINT
+    assert SIGNATURE_CHECKPOINT.is_file()
+    assert settings.face_checkpoint is None
+    monkeypatch.setenv("TWINVERIFY_SIGNATURE_CHECKPOINT", "")
+    assert Settings().signature_checkpoint is None
 
 
 def test_production_refuses_a_placeholder_admin_key(monkeypatch: pytest.MonkeyPatch) -> None:

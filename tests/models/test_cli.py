@@ -5,7 +5,9 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
+from safetensors import safe_open
 
 from app.cli import main
 from models.checkpoint import (
@@ -87,6 +89,99 @@ def test_train_writes_checkpoint_state_and_metrics(trained_run: Path) -> None:
     assert metadata.training["loss"]["mining"] == "batch_hard"
     assert metadata.metrics["validation"]["pairs"] > 0
     assert (run / "last.safetensors").is_file()
+
+
+def test_checkpoint_names_its_validation_identities_and_reports_reference_counts(
+    trained_run: Path,
+) -> None:
+    metadata = read_metadata(trained_run / "run" / "best.safetensors")
+    assert metadata.provenance is not None
+    names = metadata.provenance.validation_names
+    assert len(names) == 3
+    assert all(name.startswith("digit") for name in names)
+    table = metadata.metrics["references"]
+    assert [row["references"] for row in table] == [1, 3, 5]
+    # 10 images per digit, 10 draws: 10 - k questioned genuine, 20 strangers per draw
+    assert [row["trials"] for row in table] == [
+        {"genuine": 3 * 10 * (10 - k), "random": 3 * 10 * 20} for k in (1, 3, 5)
+    ]
+    assert all(set(row["eer"]) == {"random"} for row in table)
+
+
+def test_pairs_and_evaluate_references_use_the_validation_identities(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = str(trained_run / "run" / "best.safetensors")
+    pairs_file = tmp_path / "validation.tsv"
+    assert main(["pairs", "--checkpoint", checkpoint, "--out", str(pairs_file)]) == 0
+    pairs = read_pairs(pairs_file, trained_run / "digits")
+    names = set(read_metadata(Path(checkpoint)).provenance.validation_names)  # type: ignore[union-attr]
+    assert len(pairs) == 30 * 29 // 2  # every pair of the 3 x 10 held-out images
+    assert sum(pair.label for pair in pairs) == 3 * 45
+    assert {pair.a.parent.name for pair in pairs} | {pair.b.parent.name for pair in pairs} == names
+    assert all(pair.a.is_file() and pair.b.is_file() for pair in pairs)
+
+    table_file = tmp_path / "references.json"
+    code = main(
+        [
+            "evaluate-references",
+            "--checkpoint",
+            checkpoint,
+            "--references",
+            "1",
+            "5",
+            "--out",
+            str(table_file),
+        ]
+    )
+    assert code == 0
+    table = json.loads(table_file.read_text())
+    assert [row["references"] for row in table] == [1, 5]
+    # the table at k=1 is the one the trainer stored for the same draws
+    stored = read_metadata(Path(checkpoint)).metrics["references"][0]
+    assert table[0]["eer"] == pytest.approx(stored["eer"])
+    printed = capsys.readouterr().out
+    assert "3 validation identities, 30 images" in printed
+    assert "   5  random" in printed
+
+
+def test_weight_average_is_shipped_and_survives_resume(trained_run: Path, tmp_path: Path) -> None:
+    config = tmp_path / "ema.toml"
+    text = CONFIG.format(out=tmp_path / "run", root=trained_run / "digits", epochs=1)
+    config.write_text(text.replace("patience = 10", "patience = 10\nema_decay = 0.9"))
+    assert main(["train", "--config", str(config), "--no-progress"]) == 0
+    state = tmp_path / "run" / "last.safetensors"
+    with safe_open(str(state), framework="pt") as handle:
+        keys = set(handle.keys())
+        raw = {k[len("model.") :]: handle.get_tensor(k) for k in keys if k.startswith("model.")}
+        average = {
+            k[len("averaged.module.") :]: handle.get_tensor(k)
+            for k in keys
+            if k.startswith("averaged.module.")
+        }
+    assert average.keys() == raw.keys()
+    shipped = load_checkpoint(tmp_path / "run" / "best.safetensors").model.state_dict()
+    weight = "encoder.reduce.0.weight"
+    # the checkpoint holds the average, which lags the last step's weights
+    assert torch.equal(shipped[weight], average[weight])
+    assert not torch.equal(shipped[weight], raw[weight])
+    config.write_text(
+        text.replace("epochs = 1", "epochs = 2").replace(
+            "patience = 10", "patience = 10\nema_decay = 0.9"
+        )
+    )
+    assert main(["train", "--config", str(config), "--resume", str(state), "--no-progress"]) == 0
+
+
+def test_skilled_calibration_without_forgeries_is_refused_before_training(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "skilled.toml"
+    text = CONFIG.format(out=tmp_path / "run", root=trained_run / "digits", epochs=1)
+    config.write_text(text + '[calibration]\nreferences = 3\nnegatives = "skilled"\n')
+    assert main(["train", "--config", str(config), "--no-progress"]) == 2
+    assert "validation has no forgeries" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
 
 
 def test_resume_continues_after_the_last_epoch(trained_run: Path) -> None:

@@ -90,6 +90,18 @@ def test_split_is_identity_disjoint_deterministic_and_non_empty() -> None:
     assert len(split_identities(["a", "b"], 0.01, seed=0)[1]) == 1
 
 
+def test_folds_cross_validate_every_identity_exactly_once() -> None:
+    names = [f"id{i}" for i in range(44)]
+    held_out = [split_identities(names, 0.25, seed=0, fold=k)[1] for k in range(4)]
+    assert all(len(block) == 11 for block in held_out)
+    assert sorted(name for block in held_out for name in block) == sorted(names)
+    assert held_out[0] == split_identities(names, 0.25, seed=0)[1]  # fold 0 is the default
+    train, validation = split_identities(names, 0.25, seed=0, fold=2)
+    assert not set(train) & set(validation)
+    with pytest.raises(ValueError, match="fold 4 is out of range"):
+        split_identities(names, 0.25, seed=0, fold=4)
+
+
 def test_training_data_never_shares_an_identity_between_train_and_validation(
     tmp_path: Path,
 ) -> None:

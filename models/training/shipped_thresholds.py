@@ -1,0 +1,73 @@
+"""The thresholds and reference-count table a checkpoint ships, from validation embeddings.
+
+By default thresholds come from every validation pair. A signature model is better served
+by trials shaped like its use: a questioned image against ``k`` enrolled references, with
+false accepts counted on skilled forgeries, the attack that matters.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from models.data.image_set import ImageSet
+from models.errors import DatasetError
+from models.evaluation.all_pairs import ScoredPairs
+from models.evaluation.calibration import OperatingPoint, calibrate
+from models.evaluation.reference_trials import (
+    ReferenceProtocol,
+    reference_report,
+    score_reference_trials,
+)
+from models.training.config import CalibrationConfig
+from models.training.validation import ValidationResult
+from models.twin import Comparator
+
+
+def check_calibration(images: ImageSet, config: CalibrationConfig) -> None:
+    """Fail before training when the validation identities cannot be calibrated as asked."""
+    if config.negatives == "skilled" and not bool(images.is_forgery.any()):
+        raise DatasetError("calibration.negatives = 'skilled' but validation has no forgeries")
+    genuine = images.identity_ids()[~images.is_forgery]
+    if config.references > 1 and int(genuine.bincount().max()) <= config.references:
+        raise DatasetError(
+            f"calibration.references = {config.references}: no validation identity has "
+            f"more than {config.references} genuine images"
+        )
+
+
+def _calibration_trials(
+    comparator: Comparator, result: ValidationResult, images: ImageSet, config: CalibrationConfig
+) -> ScoredPairs:
+    if config.references == 1:
+        return result.pairs
+    protocol = ReferenceProtocol(config.references, "max", config.draws)
+    try:
+        return score_reference_trials(
+            result.embeddings, comparator, images.identity_ids(), images.is_forgery, protocol
+        )
+    except ValueError as exc:
+        message = f"calibration.references: {exc} among the validation identities"
+        raise DatasetError(message) from exc
+
+
+def shipped_thresholds(
+    comparator: Comparator, result: ValidationResult, images: ImageSet, config: CalibrationConfig
+) -> dict[str, OperatingPoint]:
+    """Operating points calibrated as ``config`` asks, on the validation identities."""
+    trials = _calibration_trials(comparator, result, images, config)
+    chosen = np.ones(trials.labels.size, dtype=bool)
+    if config.negatives == "skilled":
+        chosen = (trials.labels == 1) | (trials.kinds == "skilled")
+        if chosen.all() or not (trials.labels[chosen] == 0).any():
+            raise DatasetError("calibration.negatives = 'skilled' but validation has no forgeries")
+    return calibrate(trials.scores[chosen], trials.labels[chosen])
+
+
+def reference_table(
+    comparator: Comparator, result: ValidationResult, images: ImageSet
+) -> list[dict[str, Any]]:
+    """EER and FRR at fixed FAR per negative kind with 1, 3 and 5 enrolled references."""
+    results = reference_report(
+        result.embeddings, comparator, images.identity_ids(), images.is_forgery
+    )
+    return [entry.model_dump() for entry in results]
