@@ -55,6 +55,29 @@ def test_signature_ignores_paper_tint() -> None:
     assert (light - dark).abs().mean() < 6
 
 
+def _prepared(page: np.ndarray, mode: str = "L") -> torch.Tensor:
+    return SIGNATURE.prepare(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8), mode)).float()
+
+
+def test_a_frame_along_the_edges_is_not_ink() -> None:
+    page = np.asarray(scribble()).astype(float)
+    page[4:8, :] = page[-8:-4, :] = page[:, 4:8] = page[:, -8:-4] = 25  # a dark border
+    # without removal the crop would be the whole page and the strokes would shrink
+    assert (_prepared(page) - SIGNATURE.prepare(scribble()).float()).abs().mean() < 0.5
+
+
+def test_uneven_lighting_and_coloured_paper_are_divided_out() -> None:
+    clean = SIGNATURE.prepare(scribble()).float()
+    page = np.asarray(scribble()).astype(float)
+    height, width = page.shape
+    # a photo's shading: 45 % darker on the left, 20 % at the top (measured: 2.3 levels)
+    shaded = page * np.linspace(0.55, 1.0, width)[None, :] * np.linspace(0.8, 1.0, height)[:, None]
+    assert (_prepared(shaded) - clean).abs().mean() < 4
+    # yellowish paper in colour (measured: 2.2 levels)
+    yellow = np.stack([page, page * 0.93, page * 0.75], axis=-1)
+    assert (_prepared(yellow, "RGB") - clean).abs().mean() < 4
+
+
 @pytest.mark.parametrize(
     "page", [np.full((300, 600), 230), np.random.default_rng(1).normal(220, 6, (300, 600))]
 )
