@@ -106,7 +106,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     result = train(config, train_set, validation_set, provenance, args.resume, not args.no_progress)
     print(
-        f"best validation EER {100 * result.best_eer:.3f} % at epoch {result.best_epoch + 1} "
+        f"kept epoch {result.best_epoch + 1}: validation EER {100 * result.best_eer:.3f} % "
         f"({result.epochs_run} epochs{', stopped early' if result.stopped_early else ''}, "
         f"{result.seconds:.1f} s) -> {result.checkpoint}"
     )

@@ -55,7 +55,7 @@ class TrainingConfig(_Strict):
         default="best",
         description="checkpoint written to best.safetensors: the epoch with the lowest "
         "validation EER, or the last epoch (its validation figures are then unbiased by "
-        "the choice; pair with ema_decay)",
+        "the choice, and patience does not stop the run; pair with ema_decay)",
     )
     grad_clip: float | None = Field(default=5.0, gt=0)
     ema_decay: float | None = Field(
