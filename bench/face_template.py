@@ -1,0 +1,76 @@
+"""Where MTCNN's five landmarks fall on dlib's 150x150 face chips: the alignment template.
+
+dlib's face-recognition network was trained on chips cut by ``get_face_chip`` (5-point
+shape predictor, padding 0.25). This runs dlib's pipeline on LFW images, detects MTCNN
+landmarks on each chip and prints their mean and spread: the numbers behind
+``models/preprocessing/face_alignment.TEMPLATE_150``. Then it aligns the original photos
+with that template and prints how far dlib's descriptor of our chip lies from dlib's
+descriptor of its own chip (dlib's same-person threshold is 0.6).
+
+    python -m bench.face_template [--images 300]
+"""
+
+import argparse
+import importlib.util
+import random
+from pathlib import Path
+
+import dlib
+import numpy as np
+
+from models.preprocessing.face_alignment import TEMPLATE_150, align_face
+from models.preprocessing.face_detection import FaceDetector
+
+LFW = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "lfw" / "images"
+
+
+def dlib_models() -> Path:
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:
+        raise SystemExit("face_recognition_models is not installed")
+    return Path(spec.origin).parent / "models"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=300)
+    args = parser.parse_args()
+    files = sorted(LFW.glob("*/*.jpg"))
+    random.Random(0).shuffle(files)
+    hog = dlib.get_frontal_face_detector()
+    shapes = dlib.shape_predictor(str(dlib_models() / "shape_predictor_5_face_landmarks.dat"))
+    recogniser = dlib.face_recognition_model_v1(
+        str(dlib_models() / "dlib_face_recognition_resnet_model_v1.dat")
+    )
+    detector = FaceDetector()
+    on_chips, distances = [], []
+    for path in files[: args.images]:
+        rgb = dlib.load_rgb_image(str(path))
+        found = hog(rgb, 1)
+        if not found:
+            continue
+        largest = max(found, key=lambda rect: rect.area())
+        chip = dlib.get_face_chip(rgb, shapes(rgb, largest), size=150, padding=0.25)
+        chip_faces = detector.detect(chip)
+        photo_faces = detector.detect(rgb)
+        if not chip_faces or not photo_faces:
+            continue
+        on_chips.append(chip_faces[0].landmarks)
+        ours = align_face(rgb, photo_faces[0].landmarks, 150, 150)
+        theirs = np.array(recogniser.compute_face_descriptor(chip))
+        distances.append(float(np.linalg.norm(theirs - recogniser.compute_face_descriptor(ours))))
+    points = np.stack(on_chips).astype(np.float64)
+    print(f"{len(points)} chips of {args.images} LFW images")
+    print("mean landmarks on the chip (x, y):", np.round(points.mean(0), 2).tolist())
+    print("standard deviation (px):           ", np.round(points.std(0), 2).tolist())
+    print(
+        "shipped template:                  ", np.round(TEMPLATE_150.astype(np.float64), 2).tolist()
+    )
+    print(
+        "dlib descriptor distance, our chip vs dlib's: "
+        f"median {np.median(distances):.3f}, 90th percentile {np.percentile(distances, 90):.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
