@@ -5,12 +5,13 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
+from models.networks.dlib_resnet import DlibResNet
 from models.networks.projection_head import ProjectionHead
 from models.networks.resnet_encoder import ResNetEncoder
 from models.networks.signature_cnn import SignatureCNN
 from models.networks.tiny_cnn import TinyCNN
 
-ArchitectureName = Literal["tiny_cnn", "signature_cnn", "resnet"]
+ArchitectureName = Literal["tiny_cnn", "signature_cnn", "resnet", "dlib_resnet"]
 
 
 class EncoderSpec(BaseModel):
@@ -38,6 +39,8 @@ class EncoderSpec(BaseModel):
     def _fits_architecture(self) -> Self:
         if self.name == "tiny_cnn" and self.embedding_size % 16:
             raise ValueError("tiny_cnn keeps a 4x4 grid: embedding_size must be a multiple of 16")
+        if self.name == "dlib_resnet" and self.in_channels != 3:
+            raise ValueError("dlib_resnet reads RGB faces: in_channels must be 3")
         return self
 
 
@@ -60,4 +63,6 @@ def build_encoder(spec: EncoderSpec) -> nn.Module:
         return TinyCNN(spec.in_channels, spec.embedding_size, spec.normalize, spec.width)
     if spec.name == "signature_cnn":
         return SignatureCNN(spec.in_channels, spec.embedding_size, spec.normalize, spec.width)
+    if spec.name == "dlib_resnet":
+        return DlibResNet(spec.embedding_size, spec.normalize)
     return ResNetEncoder(spec.in_channels, spec.embedding_size, spec.normalize, spec.depth)

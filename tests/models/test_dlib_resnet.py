@@ -1,0 +1,74 @@
+"""The PyTorch port of dlib's face-recognition ResNet against dlib itself."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from models.errors import CheckpointError
+from models.networks import EncoderSpec, build_encoder
+from models.networks.dlib_resnet import DlibResNet
+from models.networks.dlib_weights import FILE_NAME, dlib_state_dict
+from tests.helpers import dataset_path
+
+LFW = dataset_path("lfw") / "images"
+
+
+def dlib_models() -> Path:
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:
+        pytest.skip("face_recognition_models is not installed")
+    return Path(spec.origin).parent / "models"
+
+
+@pytest.fixture(scope="module")
+def port() -> DlibResNet:
+    network = DlibResNet().eval()
+    network.load_state_dict(dlib_state_dict(dlib_models() / FILE_NAME))
+    return network
+
+
+def test_the_registry_builds_the_architecture_the_weights_fit(port: DlibResNet) -> None:
+    built = build_encoder(
+        EncoderSpec(name="dlib_resnet", embedding_size=128, in_channels=3, normalize=False)
+    )
+    assert built.state_dict().keys() == port.state_dict().keys()
+    parameters = sum(p.numel() for p in port.parameters())
+    assert 5_500_000 < parameters < 5_700_000  # dlib's model: about 5.6 M weights
+
+
+def test_a_file_that_is_not_dlibs_network_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.dat"
+    other.write_bytes((dlib_models() / "shape_predictor_5_face_landmarks.dat").read_bytes())
+    with pytest.raises(CheckpointError):
+        dlib_state_dict(other)
+    with pytest.raises(CheckpointError, match="cannot read"):
+        dlib_state_dict(tmp_path / "missing.dat")
+
+
+@pytest.mark.dataset
+@pytest.mark.skipif(not LFW.is_dir(), reason="../shared/datasets/lfw is not present")
+def test_embeddings_match_dlib_on_its_own_face_chips(port: DlibResNet) -> None:
+    dlib = pytest.importorskip("dlib")
+    models = dlib_models()
+    hog = dlib.get_frontal_face_detector()
+    shapes = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
+    reference = dlib.face_recognition_model_v1(str(models / FILE_NAME))
+    compared = 0
+    for path in sorted(LFW.glob("A*/*_0001.jpg"))[:20]:
+        photo = dlib.load_rgb_image(str(path))
+        found = hog(photo, 1)
+        if not found:
+            continue
+        chip = np.ascontiguousarray(
+            dlib.get_face_chip(photo, shapes(photo, found[0]), size=150, padding=0.25)
+        )
+        theirs = np.array(reference.compute_face_descriptor(chip))
+        pixels = torch.from_numpy(chip).permute(2, 0, 1)[None].float() / 255.0
+        with torch.inference_mode():
+            ours = port(pixels)[0].numpy()
+        assert np.abs(ours - theirs).max() < 1e-3, path.name  # measured: 3.6e-7
+        compared += 1
+    assert compared >= 15
