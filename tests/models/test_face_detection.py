@@ -1,8 +1,5 @@
 """Offline face detection (MTCNN, weights inside its package) and similarity alignment."""
 
-import importlib.util
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +7,7 @@ from PIL import Image
 
 from models.preprocessing.face_alignment import TEMPLATE_150, align_face, similarity_to_template
 from models.preprocessing.face_detection import FaceDetector
-from tests.helpers import dataset_path
+from tests.helpers import dataset_path, dlib_models_dir
 
 LFW = dataset_path("lfw") / "images"
 needs_lfw = pytest.mark.skipif(not LFW.is_dir(), reason="../shared/datasets/lfw is not present")
@@ -80,11 +77,6 @@ def test_an_aligned_chip_puts_the_landmarks_on_the_template(detector: FaceDetect
         assert np.abs(found[:2] - TEMPLATE_150[:2]).max() < 3.0, name
 
 
-def _dlib_models() -> Path | None:
-    spec = importlib.util.find_spec("face_recognition_models")
-    return None if spec is None or spec.origin is None else Path(spec.origin).parent / "models"
-
-
 @pytest.mark.dataset
 @needs_lfw
 def test_our_chips_frame_faces_as_dlib_does(detector: FaceDetector) -> None:
@@ -92,7 +84,7 @@ def test_our_chips_frame_faces_as_dlib_does(detector: FaceDetector) -> None:
     of the same photo (measured over 298 LFW photos: median distance 0.137; dlib's
     same-person threshold is 0.6)."""
     dlib = pytest.importorskip("dlib")
-    models = _dlib_models()
+    models = dlib_models_dir()
     if models is None:
         pytest.skip("face_recognition_models is not installed")
     hog = dlib.get_frontal_face_detector()
