@@ -45,6 +45,8 @@ bench: install
 	$(BIN)/python -m bench.service_latency
 	$(BIN)/python -m bench.identify_scale --http
 	$(BIN)/python -m bench.signature_latency
+	$(BIN)/python -m bench.face_template
+	$(BIN)/python -m bench.face_pipeline_latency
 
 clean:
 	rm -rf $(VENV) runs data .mypy_cache .ruff_cache .pytest_cache

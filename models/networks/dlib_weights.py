@@ -17,6 +17,7 @@ strings are a length and bytes; tensors are a version, four dimensions and raw
 little-endian float32 values. Nothing is executed or unpickled.
 """
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,15 @@ from models.errors import CheckpointError
 from models.networks.dlib_resnet import BLOCKS, INPUT_SIZE, PIXEL_MEANS
 
 FILE_NAME = "dlib_face_recognition_resnet_model_v1.dat"
+
+
+def installed_dlib_models() -> Path | None:
+    """The model folder of the ``face_recognition_models`` package (dlib's public-domain
+    weights), or ``None`` when it is not installed. Located without importing it."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "models"
 
 
 class _Stream:

