@@ -25,6 +25,10 @@ class BlankImageError(ImageError):
     """The image decodes but holds no usable content (for example a blank page)."""
 
 
+class NoFaceDetectedError(BlankImageError):
+    """The image holds no face the detector can find."""
+
+
 class DatasetError(TwinverifyError):
     """A dataset or pairs file is malformed or empty."""
 
