@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from models.checkpoint import load_checkpoint
+from models.dlib_checkpoint import import_dlib_checkpoint
 from models.errors import CheckpointError
 from models.networks import EncoderSpec, build_encoder
 from models.networks.dlib_resnet import DlibResNet
@@ -71,3 +73,16 @@ def test_embeddings_match_dlib_on_its_own_face_chips(port: DlibResNet) -> None:
         assert np.abs(ours - theirs).max() < 1e-3, path.name  # measured: 3.6e-7
         compared += 1
     assert compared >= 15
+
+
+def test_the_imported_checkpoint_loads_back_as_the_port(port: DlibResNet, tmp_path: Path) -> None:
+    path = import_dlib_checkpoint(dlib_models() / FILE_NAME, tmp_path / "dlib.safetensors")
+    loaded = load_checkpoint(path)
+    metadata = loaded.metadata
+    assert (metadata.name, metadata.version, metadata.modality) == ("dlib-resnet", "1", "face")
+    assert metadata.encoder.name == "dlib_resnet"
+    assert (metadata.preprocessing.name, metadata.preprocessing.height) == ("face", 150)
+    assert metadata.score_kind == "negative_euclidean_distance"
+    pixels = torch.rand(2, 3, 150, 150, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        assert torch.equal(loaded.model.eval().embed(pixels), port(pixels))
