@@ -18,7 +18,7 @@ from models.errors import DatasetError, TwinverifyError
 from models.evaluation.pairs_evaluation import EvaluationReport, evaluate_report
 from models.evaluation.plots import save_plots
 from models.evaluation.reference_trials import AGGREGATIONS, REFERENCE_COUNTS, reference_report
-from models.preprocessing import build_preprocessor
+from models.preprocessing import Preprocessor, build_preprocessor
 from models.training.config import load_config
 from models.training.datasets import load_training_data
 from models.training.loop_parts import select_device
@@ -78,16 +78,17 @@ def _add_held_out_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _held_out_images(args: argparse.Namespace, checkpoint: Checkpoint) -> ImageSet:
-    """The checkpoint's validation identities, loaded from the dataset root."""
+def _held_out_images(
+    args: argparse.Namespace, checkpoint: Checkpoint, preprocessor: Preprocessor
+) -> ImageSet:
+    """The checkpoint's validation identities, and only those, loaded from the dataset root."""
     provenance = checkpoint.metadata.provenance
     if provenance is None or not provenance.validation_names:
         raise DatasetError(f"{args.checkpoint} records no validation identities")
     root = args.root if args.root is not None else Path(provenance.source)
-    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
-    images = load_folder_dataset(root, preprocessor).images
-    held_out = images.with_identities(provenance.validation_names)
-    missing = set(provenance.validation_names) - set(held_out.identities)
+    wanted = set(provenance.validation_names)
+    held_out = load_folder_dataset(root, preprocessor, identities=wanted).images
+    missing = wanted - set(held_out.identities)
     if missing:
         raise DatasetError(f"{root}: validation identities not found: {sorted(missing)[:5]}")
     return held_out
@@ -165,9 +166,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _evaluate_references(args: argparse.Namespace) -> int:
     device = select_device("auto")
     checkpoint = load_checkpoint(args.checkpoint, device)
-    images = _held_out_images(args, checkpoint)
-    checkpoint.model.eval()
     preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+    images = _held_out_images(args, checkpoint, preprocessor)
+    checkpoint.model.eval()
     embeddings = embed_images(checkpoint.model, preprocessor, images.images, device).to(device)
     results = reference_report(
         embeddings,
@@ -203,7 +204,8 @@ def _evaluate_references(args: argparse.Namespace) -> int:
 
 def _write_pairs(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint, "cpu")
-    images = _held_out_images(args, checkpoint)
+    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+    images = _held_out_images(args, checkpoint, preprocessor)
     count = write_protocol_pairs(images, args.out, args.max_random, seed=0)
     print(f"{count} pairs of {len(images.identity_names)} identities -> {args.out}")
     return 0

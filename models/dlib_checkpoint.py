@@ -12,7 +12,7 @@ from pathlib import Path
 from models.checkpoint import CheckpointMetadata, build_model, save_checkpoint
 from models.networks import EncoderSpec
 from models.networks.dlib_resnet import INPUT_SIZE
-from models.networks.dlib_weights import FILE_NAME, dlib_state_dict
+from models.networks.dlib_weights import dlib_state_dict
 from models.preprocessing import PreprocessSpec
 from models.provenance import code_version
 from models.twin import ComparisonSpec
@@ -44,6 +44,3 @@ def import_dlib_checkpoint(dat_file: Path, out: Path) -> Path:
     )
     save_checkpoint(out, model, metadata)
     return out
-
-
-__all__ = ["FILE_NAME", "import_dlib_checkpoint"]

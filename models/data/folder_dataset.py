@@ -6,7 +6,7 @@ identity and are negatives for it.
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +31,15 @@ class _Loaded:
     error: str | None
 
 
-def _image_files(root: Path) -> list[Path]:
+def _image_files(root: Path, identities: Collection[str] | None) -> list[Path]:
     if not root.is_dir():
         raise DatasetError(f"dataset root {root} is not a directory")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    if identities is not None:
+        folders = [folder for folder in folders if folder.name in identities]
     files = [
         path
-        for identity in sorted(p for p in root.iterdir() if p.is_dir())
+        for identity in folders
         for path in sorted(identity.iterdir())
         if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
     ]
@@ -78,13 +81,15 @@ def load_folder_dataset(
     preprocessor: Preprocessor,
     forgery_prefixes: Sequence[str] = DEFAULT_FORGERY_PREFIXES,
     workers: int = 4,
+    identities: Collection[str] | None = None,
 ) -> FolderDataset:
-    """Decode and preprocess every image under ``root`` once.
+    """Decode and preprocess every image under ``root`` (only the folders named in
+    ``identities``, when given) once.
 
     Unreadable or unusable images are skipped with a warning and listed in
     ``images.skipped``; they never abort the load.
     """
-    files = _image_files(root)
+    files = _image_files(root, identities)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         loaded = list(pool.map(lambda p: _load_one(p, root, preprocessor), files))
     tensors, identities, forgery, paths, skipped = [], [], [], [], []

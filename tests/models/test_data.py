@@ -45,6 +45,12 @@ def test_folder_dataset_reads_identities_and_forgeries(tmp_path: Path) -> None:
     )
 
 
+def test_only_the_named_identities_are_read(tmp_path: Path) -> None:
+    images = load_folder_dataset(cedar_like(tmp_path), GREY, identities={"1", "3"}).images
+    assert images.identity_names == ["1", "3"]
+    assert len(images) == 2 * 7
+
+
 def test_unreadable_images_are_skipped_with_a_warning_and_counted(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

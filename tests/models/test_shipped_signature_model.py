@@ -82,7 +82,7 @@ def test_full_resolution_scan_embeds_like_the_half_resolution_one(shipped: Check
 def held_out_table(shipped: Checkpoint, rescale: float | None = None) -> list[ReferenceResult]:
     preprocessor = build_preprocessor(shipped.metadata.preprocessing)
     writers = validation_writers(shipped)
-    images = load_folder_dataset(CEDAR, preprocessor).images.with_identities(writers)
+    images = load_folder_dataset(CEDAR, preprocessor, identities=writers).images
     pixels = images.images
     if rescale is not None:
         pixels = torch.stack(
