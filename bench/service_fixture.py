@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
-from models.checkpoint import CheckpointMetadata, build_model, save_checkpoint
+from models.checkpoint import build_model, describe, save_checkpoint
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec
 from models.twin import ComparisonSpec
@@ -30,15 +30,14 @@ def signature_checkpoint(path: Path) -> Path:
     model costs, which is all a latency benchmark needs."""
     comparison = ComparisonSpec(name="euclidean")
     model = build_model(ENCODER, comparison).eval()
-    metadata = CheckpointMetadata(
+    metadata = describe(
+        model,
         name="bench-signature",
         version="1",
         modality="signature",
         encoder=ENCODER,
         comparison=comparison,
         preprocessing=PREPROCESSING,
-        embedding_size=ENCODER.embedding_size,
-        score_kind=model.comparator.score_kind,
     )
     save_checkpoint(path, model, metadata)
     return path

@@ -66,6 +66,32 @@ def build_model(
     )
 
 
+def describe(
+    model: TwinNetwork,
+    *,
+    name: str,
+    version: str,
+    modality: Modality,
+    encoder: EncoderSpec,
+    comparison: ComparisonSpec,
+    preprocessing: PreprocessSpec,
+    **extra: Any,
+) -> CheckpointMetadata:
+    """Metadata for ``model``, built from these specs: the embedding size and score kind
+    are read off them, never restated, so they cannot disagree with the weights."""
+    return CheckpointMetadata(
+        name=name,
+        version=version,
+        modality=modality,
+        encoder=encoder,
+        comparison=comparison,
+        preprocessing=preprocessing,
+        embedding_size=encoder.embedding_size,
+        score_kind=model.comparator.score_kind,
+        **extra,
+    )
+
+
 def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {key: value.detach().cpu().contiguous() for key, value in state.items()}
 

@@ -9,7 +9,7 @@ framing). Thresholds are calibrated separately, on pairs of faces.
 
 from pathlib import Path
 
-from models.checkpoint import CheckpointMetadata, build_model, save_checkpoint
+from models.checkpoint import build_model, describe, save_checkpoint
 from models.networks import EncoderSpec
 from models.networks.dlib_resnet import INPUT_SIZE
 from models.networks.dlib_weights import dlib_state_dict
@@ -27,15 +27,14 @@ def import_dlib_checkpoint(dat_file: Path, out: Path) -> Path:
     comparison = ComparisonSpec(name="euclidean")
     model = build_model(ENCODER, comparison).eval()
     model.encoder.load_state_dict(dlib_state_dict(dat_file))
-    metadata = CheckpointMetadata(
+    metadata = describe(
+        model,
         name=NAME,
         version=VERSION,
         modality="face",
         encoder=ENCODER,
         comparison=comparison,
         preprocessing=PREPROCESSING,
-        embedding_size=ENCODER.embedding_size,
-        score_kind=model.comparator.score_kind,
         metrics={
             "imported_from": f"{dat_file.name} (dlib, public domain CC0)",
             "training": "none: dlib's released weights, ported unchanged",

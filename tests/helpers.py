@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from models.checkpoint import CheckpointMetadata, build_model, save_checkpoint
+from models.checkpoint import build_model, describe, save_checkpoint
 from models.data.image_set import ImageSet
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec, build_preprocessor
@@ -66,15 +66,14 @@ def save_untrained_checkpoint(
     """Write a real checkpoint of a freshly initialised (or the given) twin network."""
     model = (model or build_model(encoder, comparison)).eval()
     modality = {"face": "face", "signature": "signature"}.get(preprocessing.name, "generic")
-    metadata = CheckpointMetadata(
+    metadata = describe(
+        model,
         name=name,
         version="0",
         modality=modality,  # type: ignore[arg-type]
         encoder=encoder,
         comparison=comparison,
         preprocessing=preprocessing,
-        embedding_size=encoder.embedding_size,
-        score_kind=model.comparator.score_kind,
     )
     save_checkpoint(path, model, metadata)
     return model

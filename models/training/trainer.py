@@ -15,7 +15,7 @@ from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from models.checkpoint import CheckpointMetadata, build_model, save_checkpoint
+from models.checkpoint import build_model, describe, save_checkpoint
 from models.data.image_set import ImageSet
 from models.losses import Objective, build_objective
 from models.preprocessing import Preprocessor, build_preprocessor
@@ -252,15 +252,14 @@ def _save_best(
 ) -> None:
     comparison = config.resolved_comparison
     comparator = model.comparator
-    metadata = CheckpointMetadata(
+    metadata = describe(
+        model,
         name=config.name,
         version=config.version,
         modality=config.data.modality,
         encoder=config.encoder,
         comparison=comparison,
         preprocessing=config.preprocessing,
-        embedding_size=config.encoder.embedding_size,
-        score_kind=model.comparator.score_kind,
         thresholds=shipped_thresholds(comparator, result, validation_set, config.calibration),
         metrics={
             "epoch": epoch + 1,
