@@ -6,6 +6,8 @@ import torch
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.preprocessing.face_options import FaceOptions
+
 PreprocessName = Literal["signature", "face", "grey", "rgb"]
 
 
@@ -53,8 +55,9 @@ class NormalisingPreprocessor:
         return (scaled - self.spec.mean) / self.spec.std
 
 
-def build_preprocessor(spec: PreprocessSpec) -> Preprocessor:
-    """Rebuild the pipeline a spec names (imports kept local: each module is self-contained)."""
+def build_preprocessor(spec: PreprocessSpec, face: FaceOptions | None = None) -> Preprocessor:
+    """Rebuild the pipeline a spec names (imports kept local: each module is self-contained);
+    ``face`` sets the face pipeline's deployment options (smallest face, which face)."""
     if spec.name == "signature":
         from models.preprocessing.signature import SignaturePreprocessor
 
@@ -62,7 +65,7 @@ def build_preprocessor(spec: PreprocessSpec) -> Preprocessor:
     if spec.name == "face":
         from models.preprocessing.face import FacePreprocessor
 
-        return FacePreprocessor(spec)
+        return FacePreprocessor(spec, face)
     from models.preprocessing.plain import PlainPreprocessor
 
     return PlainPreprocessor(spec)

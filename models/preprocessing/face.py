@@ -1,49 +1,124 @@
-"""Face preprocessing: detect the faces (MTCNN), keep the largest, align it by its five
-landmarks onto the template at the encoder's input size (a similarity transform).
+"""Face preprocessing: detect the faces (MTCNN), choose the subject's (the largest unless
+configured otherwise), align it by its five landmarks onto the template at the encoder's
+input size (a similarity transform).
 
 The spec's ``name`` stays ``face``: checkpoints name this pipeline, and training,
 evaluation and serving all run it.
 """
 
 import threading
+from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from PIL import Image
 
 from models.errors import NoFaceDetectedError
 from models.preprocessing.base import NormalisingPreprocessor, PreprocessSpec
-from models.preprocessing.face_alignment import align_face
+from models.preprocessing.face_alignment import align_face, similarity_to_template
 from models.preprocessing.face_detection import DetectedFace, FaceDetector
+from models.preprocessing.face_options import FaceOptions
+
+# Detection runs on a copy whose longer side is at most this: a phone photo's 12 MP would
+# cost MTCNN's pyramid seconds and find nothing a 1280 px copy misses.
+DETECTION_MAX_SIDE = 1280
+# A second face at least this tall relative to the largest makes "whose face?" ambiguous.
+RIVAL_HEIGHT_RATIO = 0.5
+
+
+@dataclass(frozen=True)
+class AlignedFace:
+    """The aligned chip ``uint8 (3, H, W)`` of the chosen face, and every face found (the
+    chosen one first, then largest first; in the photo's pixel coordinates)."""
+
+    chip: torch.Tensor
+    faces: tuple[DetectedFace, ...]
+
+    @property
+    def face(self) -> DetectedFace:
+        return self.faces[0]
+
+    @property
+    def rival_faces(self) -> int:
+        """Other faces at least half as tall as the chosen one: a crowd in the background
+        does not count, a second person beside the subject does."""
+        height = self.face.box[3]
+        return sum(1 for other in self.faces[1:] if other.box[3] >= RIVAL_HEIGHT_RATIO * height)
 
 
 class FacePreprocessor(NormalisingPreprocessor):
-    """RGB photo -> aligned ``uint8`` chip ``(3, height, width)`` of its largest face."""
+    """RGB photo -> aligned ``uint8`` chip ``(3, height, width)`` of the subject's face."""
 
-    def __init__(self, spec: PreprocessSpec, min_face_size: int = 20) -> None:
+    def __init__(self, spec: PreprocessSpec, options: FaceOptions | None = None) -> None:
         super().__init__(spec)
-        self.min_face_size = min_face_size
+        self.options = options or FaceOptions()
+        self.min_face_size = self.options.min_face_size
         # One detector per thread: OpenCV's networks are not safe to share across threads,
         # and loaders and the service prepare images from thread pools.
         self._local = threading.local()
 
-    def _detector(self) -> FaceDetector:
-        detector: FaceDetector | None = getattr(self._local, "detector", None)
-        if detector is None:
-            detector = FaceDetector(self.min_face_size)
-            self._local.detector = detector
-        return detector
+    def _detector(self, min_face_size: int) -> FaceDetector:
+        detectors: dict[int, FaceDetector] = self._local.__dict__.setdefault("detectors", {})
+        if min_face_size not in detectors:
+            detectors[min_face_size] = FaceDetector(min_face_size)
+        return detectors[min_face_size]
 
-    def detect(self, rgb: np.ndarray) -> list[DetectedFace]:
-        """Every face in an RGB array, largest first."""
-        return self._detector().detect(rgb)
+    def detect(self, rgb: NDArray[np.uint8]) -> list[DetectedFace]:
+        """Every face of at least ``min_face_size`` px in an RGB array, largest first, in
+        the array's coordinates (found on a copy of at most :data:`DETECTION_MAX_SIDE`)."""
+        scale = min(1.0, DETECTION_MAX_SIDE / max(rgb.shape[:2]))
+        if scale == 1.0:
+            return self._detector(self.min_face_size).detect(rgb)
+        small = np.asarray(
+            cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
+        )
+        # MTCNN's smallest window is 12 px: a smaller minimum cannot be honoured anyway.
+        smallest = max(12, round(self.min_face_size * scale))
+        return [_rescaled(face, 1.0 / scale) for face in self._detector(smallest).detect(small)]
 
-    def prepare(self, image: Image.Image) -> torch.Tensor:
+    def align(self, image: Image.Image) -> AlignedFace:
+        """Detect, choose the subject's face, align it; no face is ``NoFaceDetectedError``."""
         rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
         faces = self.detect(rgb)
         if not faces:
             raise NoFaceDetectedError(
                 f"no face detected: no face of at least {self.min_face_size} px was found"
             )
-        chip = align_face(rgb, faces[0].landmarks, self.spec.height, self.spec.width)
-        return torch.from_numpy(chip.transpose(2, 0, 1).copy())
+        if self.options.selection == "central":
+            chosen = min(faces, key=lambda face: _distance_to_centre(face, rgb.shape))
+            faces = [chosen, *(face for face in faces if face is not chosen)]
+        chip = _aligned_chip(rgb, faces[0], self.spec.height, self.spec.width)
+        return AlignedFace(torch.from_numpy(chip.transpose(2, 0, 1).copy()), tuple(faces))
+
+    def prepare(self, image: Image.Image) -> torch.Tensor:
+        return self.align(image).chip
+
+
+def _distance_to_centre(face: DetectedFace, shape: tuple[int, ...]) -> float:
+    x, y, width, height = face.box
+    return float(np.hypot(x + width / 2 - shape[1] / 2, y + height / 2 - shape[0] / 2))
+
+
+def _rescaled(face: DetectedFace, factor: float) -> DetectedFace:
+    x, y, width, height = face.box
+    return DetectedFace(
+        box=(round(x * factor), round(y * factor), round(width * factor), round(height * factor)),
+        landmarks=(face.landmarks * factor).astype(np.float32),
+        score=face.score,
+    )
+
+
+def _aligned_chip(
+    rgb: NDArray[np.uint8], face: DetectedFace, height: int, width: int
+) -> NDArray[np.uint8]:
+    """The chip, shrinking a large face with area averaging first: a bilinear warp that
+    shrinks more than 2x skips pixels and aliases (the chip would depend on photo size)."""
+    shrink = similarity_to_template(face.landmarks, height, width)
+    scale = float(np.hypot(shrink[0, 0], shrink[0, 1]))
+    if scale >= 0.5:
+        return align_face(rgb, face.landmarks, height, width)
+    factor = 2.0 * scale
+    smaller = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    return align_face(np.asarray(smaller, dtype=np.uint8), face.landmarks * factor, height, width)
