@@ -63,6 +63,7 @@ def build_model(
         build_encoder(encoder),
         build_comparator(comparison, encoder.embedding_size),
         build_projection(encoder) if for_training else None,
+        mirror_average=encoder.mirror_average,
     )
 
 

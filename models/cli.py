@@ -1,4 +1,5 @@
-"""``twinverify train`` and ``twinverify evaluate``: the training module's command line."""
+"""``twinverify train``, ``evaluate``, ``calibrate``, ``import-dlib`` and the held-out
+commands: the training module's command line."""
 
 import argparse
 import json
@@ -8,17 +9,20 @@ from pathlib import Path
 
 import numpy as np
 
-from models.checkpoint import Checkpoint, load_checkpoint
+from models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from models.data.folder_dataset import load_folder_dataset
 from models.data.image_set import ImageSet
 from models.data.pairs_file import read_pairs
 from models.data.protocol_pairs_file import write_protocol_pairs
+from models.dlib_checkpoint import DLIB_CALIBRATION, import_dlib_checkpoint, installed_dlib_weights
 from models.embedding import embed_images
 from models.errors import DatasetError, TwinverifyError
+from models.evaluation.folder_calibration import calibrate_on_images
 from models.evaluation.pairs_evaluation import EvaluationReport, evaluate_report
 from models.evaluation.plots import save_plots
 from models.evaluation.reference_trials import AGGREGATIONS, REFERENCE_COUNTS, reference_report
 from models.preprocessing import Preprocessor, build_preprocessor
+from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions
 from models.training.config import load_config
 from models.training.datasets import load_training_data
 from models.training.loop_parts import select_device
@@ -48,7 +52,48 @@ def add_training_commands(
     )
     evaluator.add_argument("--batch-size", type=int, default=64)
     evaluator.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    _add_face_arguments(evaluator)
     evaluator.set_defaults(handler=_evaluate)
+
+    calibrator = subcommands.add_parser(
+        "calibrate",
+        help="thresholds at the EER and fixed FARs from a folder of labelled images "
+        "(root/<identity>/<image>), written into a copy of the checkpoint",
+    )
+    calibrator.add_argument("--checkpoint", type=Path, required=True)
+    calibrator.add_argument("--root", type=Path, required=True)
+    calibrator.add_argument("--out", type=Path, required=True, help="the calibrated checkpoint")
+    calibrator.add_argument(
+        "--per-identity",
+        type=int,
+        default=10,
+        help="images read per identity (caps how much "
+        "the most photographed people weigh in the positives)",
+    )
+    calibrator.add_argument("--max-negatives", type=int, default=2_000_000)
+    calibrator.add_argument("--metadata-json", type=Path, help="also write the metadata here")
+    _add_face_arguments(calibrator)
+    calibrator.set_defaults(handler=_calibrate)
+
+    importer = subcommands.add_parser(
+        "import-dlib",
+        help="dlib's face-recognition weights (installed face_recognition_models) as a "
+        "calibrated twinverify checkpoint",
+    )
+    importer.add_argument("--out", type=Path, required=True)
+    importer.add_argument(
+        "--dat", type=Path, help="dlib's .dat file (default: the installed package's)"
+    )
+    importer.add_argument(
+        "--uncalibrated", action="store_true", help="no shipped thresholds (to recalibrate)"
+    )
+    importer.add_argument(
+        "--single-view",
+        action="store_true",
+        help="embed the image alone, without the mirror-image average (the plain port, as a "
+        "baseline; uncalibrated)",
+    )
+    importer.set_defaults(handler=_import_dlib)
 
     held_out = subcommands.add_parser(
         "evaluate-references",
@@ -69,6 +114,20 @@ def add_training_commands(
     pairs.add_argument("--out", type=Path, required=True)
     pairs.add_argument("--max-random", type=int, default=500_000, help="random negatives kept")
     pairs.set_defaults(handler=_write_pairs)
+
+
+def _add_face_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--face-selection",
+        choices=["largest", "central"],
+        default="largest",
+        help="face pipelines: which face of several is the subject (LFW labels the central)",
+    )
+    parser.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_SIZE)
+
+
+def _face_options(args: argparse.Namespace) -> FaceOptions:
+    return FaceOptions(min_face_size=args.min_face_size, selection=args.face_selection)
 
 
 def _add_held_out_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +205,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint, device)
     pairs = read_pairs(args.pairs, args.root)
     report, scored = evaluate_report(
-        checkpoint, args.checkpoint, pairs, args.pairs, device, args.batch_size
+        checkpoint, args.checkpoint, pairs, args.pairs, device, args.batch_size, _face_options(args)
     )
     _print_report(report)
     if args.out is not None:
@@ -208,6 +267,52 @@ def _write_pairs(args: argparse.Namespace) -> int:
     images = _held_out_images(args, checkpoint, preprocessor)
     count = write_protocol_pairs(images, args.out, args.max_random, seed=0)
     print(f"{count} pairs of {len(images.identity_names)} identities -> {args.out}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    device = select_device("auto")
+    checkpoint = load_checkpoint(args.checkpoint, device)
+    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing, _face_options(args))
+    dataset = load_folder_dataset(args.root, preprocessor, per_identity=args.per_identity)
+    points, facts = calibrate_on_images(
+        checkpoint, preprocessor, dataset.images, device, args.max_negatives
+    )
+    facts.update(
+        source=str(args.root),
+        content_sha256=dataset.content_hash,
+        images_per_identity=args.per_identity,
+        face_selection=args.face_selection,
+        skipped_images=len(dataset.images.skipped),
+    )
+    metadata = checkpoint.metadata.model_copy(
+        update={
+            "thresholds": points,
+            "metrics": {**checkpoint.metadata.metrics, "calibration": facts},
+        }
+    )
+    save_checkpoint(args.out, checkpoint.model, metadata)
+    if args.metadata_json is not None:
+        args.metadata_json.write_text(metadata.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    print(
+        f"{facts['images']} images of {facts['identities']} identities: "
+        f"{facts['positive_pairs']} positive, {facts['negative_pairs']} negative pairs; "
+        f"EER {100 * facts['eer']:.3f} %"
+    )
+    for key, point in points.items():
+        print(
+            f"  {key:<10} threshold {point.threshold:9.5f}  FAR {100 * point.far:.4f} %  "
+            f"FRR {100 * point.frr:.3f} %{'' if point.reliable else '  (unreliable)'}"
+        )
+    print(f"-> {args.out}")
+    return 0
+
+
+def _import_dlib(args: argparse.Namespace) -> int:
+    dat = args.dat if args.dat is not None else installed_dlib_weights()
+    calibration = None if args.uncalibrated or args.single_view else DLIB_CALIBRATION
+    import_dlib_checkpoint(dat, args.out, calibration, mirror_average=not args.single_view)
+    print(f"{dat} -> {args.out}")
     return 0
 
 

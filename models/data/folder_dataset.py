@@ -31,7 +31,9 @@ class _Loaded:
     error: str | None
 
 
-def _image_files(root: Path, identities: Collection[str] | None) -> list[Path]:
+def _image_files(
+    root: Path, identities: Collection[str] | None, per_identity: int | None = None
+) -> list[Path]:
     if not root.is_dir():
         raise DatasetError(f"dataset root {root} is not a directory")
     folders = sorted(p for p in root.iterdir() if p.is_dir())
@@ -40,12 +42,15 @@ def _image_files(root: Path, identities: Collection[str] | None) -> list[Path]:
     files = [
         path
         for identity in folders
-        for path in sorted(identity.iterdir())
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+        for path in sorted(p for p in identity.iterdir() if _is_image(p))[:per_identity]
     ]
     if not files:
         raise DatasetError(f"no images under {root} (expected root/<identity>/<image>)")
     return files
+
+
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
 
 
 def _load_one(path: Path, root: Path, preprocessor: Preprocessor) -> _Loaded:
@@ -82,14 +87,16 @@ def load_folder_dataset(
     forgery_prefixes: Sequence[str] = DEFAULT_FORGERY_PREFIXES,
     workers: int = 4,
     identities: Collection[str] | None = None,
+    per_identity: int | None = None,
 ) -> FolderDataset:
     """Decode and preprocess every image under ``root`` (only the folders named in
-    ``identities``, when given) once.
+    ``identities``, when given; the first ``per_identity`` files of a folder, when given)
+    once.
 
     Unreadable or unusable images are skipped with a warning and listed in
     ``images.skipped``; they never abort the load.
     """
-    files = _image_files(root, identities)
+    files = _image_files(root, identities, per_identity)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         loaded = list(pool.map(lambda p: _load_one(p, root, preprocessor), files))
     tensors, identities, forgery, paths, skipped = [], [], [], [], []

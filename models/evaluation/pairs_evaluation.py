@@ -15,6 +15,7 @@ from models.embedding import embed_images
 from models.errors import DatasetError, ImageError
 from models.evaluation.summary import VerificationSummary, summarise
 from models.preprocessing import build_preprocessor, load_image
+from models.preprocessing.face_options import FaceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,13 @@ def evaluate_pairs(
     device: torch.device,
     batch_size: int = 64,
     workers: int = 4,
+    face: FaceOptions | None = None,
 ) -> tuple[ScoredPairsFile, dict[str, str], int]:
     """Returns the scored pairs, unusable images (path -> reason) and how many were embedded.
 
     Pairs that involve an unusable image are dropped (and logged), not fatal.
     """
-    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing, face)
     distinct = sorted({p for pair in pairs for p in (pair.a, pair.b)})
 
     def prepare(path: Path) -> torch.Tensor | str:
@@ -96,9 +98,10 @@ def evaluate_report(
     pairs_path: Path,
     device: torch.device,
     batch_size: int = 64,
+    face: FaceOptions | None = None,
 ) -> tuple[EvaluationReport, ScoredPairsFile]:
     started = time.perf_counter()
-    scored, unusable, embedded = evaluate_pairs(checkpoint, pairs, device, batch_size)
+    scored, unusable, embedded = evaluate_pairs(checkpoint, pairs, device, batch_size, face=face)
     seconds = time.perf_counter() - started
     if len(set(scored.labels)) < 2:
         raise DatasetError(

@@ -27,6 +27,11 @@ class EncoderSpec(BaseModel):
         default=32, gt=0, le=512, description="base channel count (CNNs; resnet keeps its own)"
     )
     depth: Literal[18, 34, 50] = Field(default=18, description="resnet only")
+    mirror_average: bool = Field(
+        default=False,
+        description="inference embeds each image and its mirror image and averages the two "
+        "(for left-right symmetric subjects: faces)",
+    )
     projection_size: int | None = Field(
         default=None,
         gt=0,

@@ -10,9 +10,14 @@ class TwinNetwork(nn.Module):
     """Shares a single encoder between both branches, so both inputs live in one embedding space."""
 
     def __init__(
-        self, encoder: nn.Module, comparator: Comparator, projection: nn.Module | None = None
+        self,
+        encoder: nn.Module,
+        comparator: Comparator,
+        projection: nn.Module | None = None,
+        mirror_average: bool = False,
     ) -> None:
         super().__init__()
+        self.mirror_average = mirror_average
         self.encoder = encoder
         self.comparator = comparator
         # Training only: losses may act on a projection of the embedding. Checkpoints
@@ -21,6 +26,13 @@ class TwinNetwork(nn.Module):
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, D)``."""
+        if self.mirror_average and not self.training:
+            # A face and its mirror image are the same person: averaging the two embeddings
+            # cancels part of what one side's pose and lighting added (test-time
+            # augmentation, one batch of 2B).
+            plain, mirrored = self.encoder(torch.cat([images, images.flip(-1)])).chunk(2)
+            averaged: torch.Tensor = (plain + mirrored) / 2
+            return averaged
         embedding: torch.Tensor = self.encoder(images)
         return embedding
 

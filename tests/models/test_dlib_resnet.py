@@ -1,13 +1,14 @@
 """The PyTorch port of dlib's face-recognition ResNet against dlib itself."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from models.checkpoint import load_checkpoint
-from models.dlib_checkpoint import import_dlib_checkpoint
+from models.checkpoint import load_checkpoint, read_metadata
+from models.dlib_checkpoint import DLIB_CALIBRATION, ensure_dlib_checkpoint, import_dlib_checkpoint
 from models.errors import CheckpointError
 from models.networks import EncoderSpec, build_encoder
 from models.networks.dlib_resnet import DlibResNet
@@ -75,7 +76,9 @@ def test_embeddings_match_dlib_on_its_own_face_chips(port: DlibResNet) -> None:
     assert compared >= 15
 
 
-def test_the_imported_checkpoint_loads_back_as_the_port(port: DlibResNet, tmp_path: Path) -> None:
+def test_the_imported_checkpoint_is_the_port_averaged_with_the_mirror_image(
+    port: DlibResNet, tmp_path: Path
+) -> None:
     path = import_dlib_checkpoint(dlib_models() / FILE_NAME, tmp_path / "dlib.safetensors")
     loaded = load_checkpoint(path)
     metadata = loaded.metadata
@@ -85,4 +88,44 @@ def test_the_imported_checkpoint_loads_back_as_the_port(port: DlibResNet, tmp_pa
     assert metadata.score_kind == "negative_euclidean_distance"
     pixels = torch.rand(2, 3, 150, 150, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
-        assert torch.equal(loaded.model.eval().embed(pixels), port(pixels))
+        expected = (port(pixels) + port(pixels.flip(-1))) / 2
+        embedded = loaded.model.eval().embed(pixels)
+        torch.testing.assert_close(embedded, expected, atol=1e-5, rtol=1e-5)
+        # a photo and its mirror image are one and the same face to the model
+        torch.testing.assert_close(loaded.model.embed(pixels.flip(-1)), embedded, atol=1e-5, rtol=0)
+    single = load_checkpoint(
+        import_dlib_checkpoint(
+            dlib_models() / FILE_NAME, tmp_path / "single.safetensors", None, mirror_average=False
+        )
+    )
+    with torch.inference_mode():
+        assert torch.equal(single.model.eval().embed(pixels), port(pixels))
+    assert single.metadata.thresholds == {}
+
+
+def test_the_shipped_calibration_is_carried_over_for_dlibs_weights_only(tmp_path: Path) -> None:
+    path = import_dlib_checkpoint(dlib_models() / FILE_NAME, tmp_path / "dlib.safetensors")
+    shipped = json.loads(DLIB_CALIBRATION.read_text())
+    thresholds = read_metadata(path).thresholds
+    assert set(thresholds) == {"eer", "far_1e-02", "far_1e-03", "far_1e-04"}
+    assert thresholds["far_1e-03"].threshold == shipped["thresholds"]["far_1e-03"]["threshold"]
+    # dlib's own rule (same person below distance 0.6) sits at the measured EER
+    assert -0.65 < thresholds["eer"].threshold < -0.55
+    assert all(point.reliable for point in thresholds.values())
+    # other weights: the thresholds do not belong to them
+    tampered = tmp_path / FILE_NAME
+    data = bytearray((dlib_models() / FILE_NAME).read_bytes())
+    data[-1] ^= 1
+    tampered.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="calibrated for other weights"):
+        import_dlib_checkpoint(tampered, tmp_path / "other.safetensors")
+
+
+def test_ensure_imports_once_and_then_finds_the_file(tmp_path: Path) -> None:
+    dlib_models()
+    out = tmp_path / "models" / "face.safetensors"
+    assert ensure_dlib_checkpoint(out) == out
+    written = out.stat().st_mtime_ns
+    assert ensure_dlib_checkpoint(out) == out
+    assert out.stat().st_mtime_ns == written
+    assert [p.name for p in out.parent.iterdir()] == ["face.safetensors"]
