@@ -31,6 +31,8 @@ from app.inference.registry import ModelRegistry, load_registry
 from app.search.gallery_index import SearchIndex
 from app.services.galleries import bootstrap_default_gallery
 from app.services.runtime import Runtime
+from models.dlib_checkpoint import ensure_dlib_checkpoint
+from models.errors import CheckpointError
 from models.training.loop_parts import select_device
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,16 @@ logger = logging.getLogger(__name__)
 def _load(settings: Settings, sessions: sessionmaker[Session], index: SearchIndex) -> ModelRegistry:
     """Everything slow, before readiness: the models, then every gallery's search matrices."""
     checkpoints = {"face": settings.face_checkpoint, "signature": settings.signature_checkpoint}
-    registry = load_registry(checkpoints, select_device(settings.device))
+    why_disabled: dict[str, str] = {}
+    if settings.face_checkpoint == settings.imported_face_checkpoint:
+        try:
+            ensure_dlib_checkpoint(settings.imported_face_checkpoint)
+        except CheckpointError as exc:  # no weights to import: serve signatures alone
+            logger.warning("face modality disabled: %s", exc)
+            checkpoints["face"], why_disabled["face"] = None, str(exc)
+    registry = load_registry(
+        checkpoints, select_device(settings.device), settings.face_options, why_disabled
+    )
     galleries = index.load_all(sessions)
     logger.info("search matrices loaded for %d galleries", galleries)
     return registry

@@ -10,7 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.bundled import SIGNATURE_CHECKPOINT
+from models.bundled import IMPORTED_FACE_CHECKPOINT, SIGNATURE_CHECKPOINT
+from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions, FaceSelection
 
 
 class Settings(BaseSettings):
@@ -22,10 +23,32 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: an SQLite file in data_dir"
     )
     admin_key: SecretStr | None = Field(default=None, description="manages galleries and keys")
-    face_checkpoint: Path | None = Field(default=None, description="face model; empty = disabled")
+    face_checkpoint: Path | None = Field(
+        default=None,
+        description="face model (default: dlib's face-recognition weights, imported from the "
+        "installed face_recognition_models package into data_dir/models on first start); "
+        "empty = disabled",
+    )
     signature_checkpoint: Path | None = Field(
         default=SIGNATURE_CHECKPOINT,
         description="signature model (default: the one shipped in the package); empty = disabled",
+    )
+    face_min_size: int = Field(
+        default=DEFAULT_MIN_FACE_SIZE,
+        ge=12,
+        le=2048,
+        description="smallest face detected (box side, pixels): smaller faces hold too little "
+        "detail to verify",
+    )
+    face_selection: FaceSelection = Field(
+        default="largest",
+        description="which of several faces is the subject: largest, or central (nearest "
+        "the photo's centre)",
+    )
+    face_enroll_multiple: Literal["accept", "reject"] = Field(
+        default="accept",
+        description="an enrolment photo with a second face of comparable size: enrol the "
+        "chosen face (accept) or refuse the image as multiple-faces (reject)",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto takes the GPU")
     inference_threads: int = Field(
@@ -53,6 +76,22 @@ class Settings(BaseSettings):
     def _empty_disables(cls, value: object) -> object:
         # An empty variable (TWINVERIFY_SIGNATURE_CHECKPOINT=) turns a modality off.
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _default_face_model(self) -> "Settings":
+        # Unset (not empty): dlib's weights, imported once into the data directory.
+        if "face_checkpoint" not in self.model_fields_set:
+            self.face_checkpoint = self.imported_face_checkpoint
+        return self
+
+    @property
+    def imported_face_checkpoint(self) -> Path:
+        """Where the default face model is imported to (and found on later starts)."""
+        return self.data_dir / "models" / IMPORTED_FACE_CHECKPOINT
+
+    @property
+    def face_options(self) -> FaceOptions:
+        return FaceOptions(min_face_size=self.face_min_size, selection=self.face_selection)
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 import torch
+from PIL import Image
 
 from app.core.errors import ImageRejectedError
 from app.inference.registry import LoadedModel
@@ -18,6 +19,8 @@ from models.errors import (
     UnsupportedImageFormatError,
 )
 from models.preprocessing import decode_image
+from models.preprocessing.face import FacePreprocessor
+from models.preprocessing.face_detection import DetectedFace
 
 # What a preprocessor's BlankImageError means for each modality.
 _NOTHING_FOUND = {"signature": "no-signature-found", "face": "no-face-detected"}
@@ -34,6 +37,9 @@ class ImageLimits:
 class PreparedImage:
     tensor: torch.Tensor  # uint8 (C, H, W), the preprocessor's output
     sha256: str
+    # Face modality: the face that was embedded, and how many faces the photo showed.
+    face: DetectedFace | None = None
+    faces_detected: int = 0
 
 
 def check_size(data: bytes, limits: ImageLimits) -> None:
@@ -45,8 +51,14 @@ def check_size(data: bytes, limits: ImageLimits) -> None:
         )
 
 
-def prepare_image(model: LoadedModel, data: bytes, limits: ImageLimits) -> PreparedImage:
-    """Decode (EXIF orientation applied), check the limits, run the modality's preprocessing."""
+def prepare_image(
+    model: LoadedModel, data: bytes, limits: ImageLimits, single_face: bool = False
+) -> PreparedImage:
+    """Decode (EXIF orientation applied), check the limits, run the modality's preprocessing.
+
+    ``single_face``: a face photo showing a second face of comparable size is rejected as
+    ``multiple-faces`` (enrolment policy: whose face it is must not be a guess).
+    """
     check_size(data, limits)
     try:
         image = decode_image(data, max_pixels=limits.max_pixels)
@@ -62,11 +74,26 @@ def prepare_image(model: LoadedModel, data: bytes, limits: ImageLimits) -> Prepa
             f"the image is {image.width}x{image.height}; "
             f"both sides must be at least {limits.min_side} pixels",
         )
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        tensor = model.preprocessor.prepare(image)
+        if isinstance(model.preprocessor, FacePreprocessor):
+            return _prepare_face(model.preprocessor, image, digest, single_face)
+        return PreparedImage(model.preprocessor.prepare(image), digest)
     except BlankImageError as exc:
         reason = _NOTHING_FOUND.get(model.modality, "no-content-found")
         raise ImageRejectedError(reason, str(exc)) from exc
     except ImageError as exc:
         raise ImageRejectedError("image-unusable", str(exc)) from exc
-    return PreparedImage(tensor, hashlib.sha256(data).hexdigest())
+
+
+def _prepare_face(
+    preprocessor: FacePreprocessor, image: Image.Image, digest: str, single_face: bool
+) -> PreparedImage:
+    aligned = preprocessor.align(image)
+    if single_face and aligned.rival_faces:
+        raise ImageRejectedError(
+            "multiple-faces",
+            f"{len(aligned.faces)} faces were found, {aligned.rival_faces + 1} of them of "
+            "comparable size: an enrolment photo must show one person",
+        )
+    return PreparedImage(aligned.chip, digest, aligned.face, len(aligned.faces))

@@ -9,6 +9,7 @@ import torch
 
 from models.checkpoint import Checkpoint, load_checkpoint
 from models.preprocessing import Preprocessor, build_preprocessor
+from models.preprocessing.face_options import FaceOptions
 from models.twin import Comparator
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,14 @@ class ModelRegistry:
     disabled: dict[str, str]
 
 
-def load_registry(checkpoints: dict[str, Path | None], device: torch.device) -> ModelRegistry:
-    """Load each configured checkpoint; a modality without one starts disabled.
+def load_registry(
+    checkpoints: dict[str, Path | None],
+    device: torch.device,
+    face: FaceOptions | None = None,
+    why_disabled: dict[str, str] | None = None,
+) -> ModelRegistry:
+    """Load each configured checkpoint; a modality without one starts disabled (for the
+    reason in ``why_disabled``, if given).
 
     A configured checkpoint that fails to load is an error, not a silent downgrade.
     """
@@ -58,14 +65,14 @@ def load_registry(checkpoints: dict[str, Path | None], device: torch.device) -> 
     for modality in MODALITIES:
         path = checkpoints.get(modality)
         if path is None:
-            disabled[modality] = "no checkpoint configured"
+            disabled[modality] = (why_disabled or {}).get(modality, "no checkpoint configured")
             continue
         checkpoint = load_checkpoint(path, device)
         if checkpoint.metadata.modality != modality:
             raise ValueError(
                 f"{path} is a {checkpoint.metadata.modality} model, configured for {modality}"
             )
-        preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+        preprocessor = build_preprocessor(checkpoint.metadata.preprocessing, face)
         cpu_comparator = copy.deepcopy(checkpoint.model.comparator).cpu().eval()
         models[modality] = LoadedModel(
             modality, path, checkpoint, preprocessor, device, cpu_comparator

@@ -51,6 +51,7 @@ class ImageOutcome:
     reference_id: uuid.UUID | None = None
     reason: str | None = None
     detail: str | None = None
+    prepared: PreparedImage | None = None
 
     @property
     def accepted(self) -> bool:
@@ -156,8 +157,13 @@ def _prepare_all(
     runtime: Runtime, model: LoadedModel, uploads: list[Upload]
 ) -> tuple[list[ImageOutcome], list[PreparedImage | None]]:
     outcomes = [ImageOutcome(i, upload.filename) for i, upload in enumerate(uploads)]
+    single_face = runtime.settings.face_enroll_multiple == "reject"
     results = runtime.infer(
-        _prepare_each, model, [upload.data for upload in uploads], runtime.image_limits
+        _prepare_each,
+        model,
+        [upload.data for upload in uploads],
+        runtime.image_limits,
+        single_face,
     )
     prepared: list[PreparedImage | None] = []
     for outcome, result in zip(outcomes, results, strict=True):
@@ -166,18 +172,19 @@ def _prepare_all(
             prepared.append(None)
         else:
             outcome.sha256 = result.sha256
+            outcome.prepared = result
             prepared.append(result)
     return outcomes, prepared
 
 
 def _prepare_each(
-    model: LoadedModel, images: list[bytes], limits: ImageLimits
+    model: LoadedModel, images: list[bytes], limits: ImageLimits, single_face: bool
 ) -> list[PreparedImage | ImageRejectedError]:
     """Every image in one trip to the inference pool; a rejection is a result, not a stop."""
     results: list[PreparedImage | ImageRejectedError] = []
     for data in images:
         try:
-            results.append(prepare_image(model, data, limits))
+            results.append(prepare_image(model, data, limits, single_face))
         except ImageRejectedError as exc:
             results.append(exc)
     return results

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from app.db.engine import transaction
 from app.db.models import ApiKey, Subject
+from app.inference.images import PreparedImage
 from app.inference.registry import LoadedModel
 from app.inference.scoring import scores_against
 from app.repository import subjects as subject_rows
@@ -29,6 +30,7 @@ class IdentifyResult:
     model: LoadedModel
     references_searched: int
     stale_references: int
+    probe: PreparedImage
 
 
 def identify(
@@ -36,7 +38,7 @@ def identify(
 ) -> IdentifyResult:
     model = runtime.model(modality)
     rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
-    vectors, digests = embed_probes(runtime, model, probe)
+    vectors, prepared = embed_probes(runtime, model, probe)
     search_key = model_key(model)
     with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:
         matrix = gallery.matrix(search_key)
@@ -49,7 +51,7 @@ def identify(
             ranked = best_subjects(matrix, scores, rule.threshold, top_k)
             best_score = float(scores.max())
     candidates = _with_subjects(runtime, key.gallery_id, ranked)
-    result = IdentifyResult(candidates, rule, model, searched, stale)
+    result = IdentifyResult(candidates, rule, model, searched, stale, prepared[0])
     record_decision(
         runtime,
         key,
@@ -61,7 +63,7 @@ def identify(
             score=best_score,
             match=bool(candidates),
             details={
-                "probe_sha256": digests[0],
+                "probe_sha256": prepared[0].sha256,
                 "top_k": top_k,
                 "references_searched": searched,
                 "candidates": [

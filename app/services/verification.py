@@ -16,7 +16,7 @@ from app.core.errors import NoReferencesError
 from app.db.engine import transaction
 from app.db.models import ApiKey, Subject
 from app.db.vectors import decode_vector
-from app.inference.images import ImageLimits, prepare_image
+from app.inference.images import ImageLimits, PreparedImage, prepare_image
 from app.inference.registry import LoadedModel
 from app.inference.scoring import embed, scores_against
 from app.repository import references
@@ -44,23 +44,24 @@ class VerifyResult:
     stale_references: int
     subject: Subject | None
     best_reference_id: uuid.UUID | None
+    probes: list[PreparedImage]  # the probe, then image_b in pair mode
 
 
 def embed_probes(
     runtime: Runtime, model: LoadedModel, *probes: bytes
-) -> tuple[np.ndarray, list[str]]:
-    """The probes' embeddings ``(N, D)`` (one batch) and the SHA-256 of each one's bytes."""
-    vectors, digests = runtime.infer(_prepare_and_embed, model, probes, runtime.image_limits)
+) -> tuple[np.ndarray, list[PreparedImage]]:
+    """The probes' embeddings ``(N, D)`` (one batch) and what preparing each one found."""
+    vectors, images = runtime.infer(_prepare_and_embed, model, probes, runtime.image_limits)
     runtime.metrics.embeddings.labels(model.modality).inc(len(probes))
-    return vectors, digests
+    return vectors, images
 
 
 def _prepare_and_embed(
     model: LoadedModel, probes: tuple[bytes, ...], limits: ImageLimits
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[PreparedImage]]:
     """One trip to the inference pool per request: a probe costs one queue wait."""
     images = [prepare_image(model, data, limits) for data in probes]
-    return embed(model, [image.tensor for image in images]), [image.sha256 for image in images]
+    return embed(model, [image.tensor for image in images]), images
 
 
 def verify_subject(
@@ -75,7 +76,7 @@ def verify_subject(
     rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
     subject = find_subject(runtime, key.gallery_id, choice)
     assert subject is not None, "verify never creates subjects"
-    vectors, digests = embed_probes(runtime, model, probe)
+    vectors, prepared = embed_probes(runtime, model, probe)
     vector = vectors[0]
     with transaction(runtime.sessions) as session:
         rows = references.for_subject(session, subject.id, modality)
@@ -100,8 +101,9 @@ def verify_subject(
         stale_references=stale,
         subject=subject,
         best_reference_id=current[best].id,
+        probes=prepared,
     )
-    _record(runtime, key, result, {"probe_sha256": digests[0], "mode": "subject"})
+    _record(runtime, key, result, {"probe_sha256": prepared[0].sha256, "mode": "subject"})
     return result
 
 
@@ -110,7 +112,7 @@ def verify_pair(
 ) -> VerifyResult:
     model = runtime.model(modality)
     rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
-    vectors, digests = embed_probes(runtime, model, first, second)
+    vectors, prepared = embed_probes(runtime, model, first, second)
     score = float(scores_against(model, vectors[0], vectors[1:])[0])
     result = VerifyResult(
         match=score >= rule.threshold,
@@ -121,10 +123,11 @@ def verify_pair(
         stale_references=0,
         subject=None,
         best_reference_id=None,
+        probes=prepared,
     )
     details: dict[str, object] = {
-        "probe_sha256": digests[0],
-        "image_b_sha256": digests[1],
+        "probe_sha256": prepared[0].sha256,
+        "image_b_sha256": prepared[1].sha256,
         "mode": "pair",
     }
     _record(runtime, key, result, details)

@@ -24,7 +24,7 @@ def service_settings(
         admin_key=ADMIN_KEY,
         device="cpu",
         signature_checkpoint=signature_checkpoint,
-        **overrides,
+        **{"face_checkpoint": None, **overrides},
     )
 
 

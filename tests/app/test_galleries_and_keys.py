@@ -15,7 +15,13 @@ ADMIN = "a" * 32
 
 
 def settings(tmp_path: Path, database_url: str, admin: str | None = ADMIN) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=database_url, admin_key=admin, device="cpu")
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        admin_key=admin,
+        device="cpu",
+        face_checkpoint=None,
+    )
 
 
 async def test_first_start_creates_the_default_gallery_and_its_key_once(

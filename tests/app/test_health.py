@@ -43,6 +43,7 @@ async def test_ready_lists_loaded_and_disabled_models(tmp_path: Path, database_u
         database_url=database_url,
         device="cpu",
         signature_checkpoint=signature_checkpoint(tmp_path / "sig.safetensors"),
+        face_checkpoint=None,
     )
     async with client_for(settings) as client:
         assert (await client.get("/health/live")).json() == {"status": "live"}
@@ -72,7 +73,7 @@ async def test_a_broken_checkpoint_keeps_ready_failing_with_a_problem(tmp_path: 
 
 async def test_unknown_paths_are_problem_json(tmp_path: Path) -> None:
     fresh = tmp_path / "not" / "yet" / "there"
-    async with client_for(Settings(data_dir=fresh, device="cpu")) as client:
+    async with client_for(Settings(data_dir=fresh, device="cpu", face_checkpoint=None)) as client:
         response = await client.get("/v1/nothing-here")
     assert (fresh / "twinverify.db").is_file()  # the embedded default creates its folder
     assert response.status_code == 404
@@ -81,7 +82,7 @@ async def test_unknown_paths_are_problem_json(tmp_path: Path) -> None:
 
 
 async def test_an_unexpected_failure_is_a_bare_500_problem(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path, device="cpu"))
+    app = create_app(Settings(data_dir=tmp_path, device="cpu", face_checkpoint=None))
 
     def explode() -> None:
         raise RuntimeError("secret internals at /srv/db")

@@ -23,17 +23,23 @@ def test_default_database_is_an_sqlite_file_in_the_data_dir(
     )
 
 
-def test_the_shipped_signature_model_is_the_default_and_empty_disables_it(
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_default_models_and_empty_disables_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("TWINVERIFY_SIGNATURE_CHECKPOINT", raising=False)
     monkeypatch.delenv("TWINVERIFY_FACE_CHECKPOINT", raising=False)
+    monkeypatch.setenv("TWINVERIFY_DATA_DIR", str(tmp_path))
     settings = Settings()
     assert settings.signature_checkpoint == SIGNATURE_CHECKPOINT
     assert SIGNATURE_CHECKPOINT.is_file()
-    assert settings.face_checkpoint is None
+    # The face model is imported from dlib's weights into the data directory on first start.
+    assert settings.face_checkpoint == tmp_path / "models" / "face-dlib-resnet-v1.safetensors"
     monkeypatch.setenv("TWINVERIFY_SIGNATURE_CHECKPOINT", "")
+    monkeypatch.setenv("TWINVERIFY_FACE_CHECKPOINT", "")
     assert Settings().signature_checkpoint is None
+    assert Settings().face_checkpoint is None
+    monkeypatch.setenv("TWINVERIFY_FACE_CHECKPOINT", str(tmp_path / "mine.safetensors"))
+    assert Settings().face_checkpoint == tmp_path / "mine.safetensors"
 
 
 def test_production_refuses_a_placeholder_admin_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -62,9 +62,13 @@ async def test_genuine_signatures_verify_and_skilled_forgeries_do_not(
     tmp_path: Path, database_url: str
 ) -> None:
     writer = validation_writer()
-    # No checkpoint setting: the packaged model is the default.
+    # No signature checkpoint setting: the packaged model is the default.
     settings = Settings(
-        data_dir=tmp_path, database_url=database_url, admin_key=ADMIN_KEY, device="cpu"
+        data_dir=tmp_path,
+        database_url=database_url,
+        admin_key=ADMIN_KEY,
+        device="cpu",
+        face_checkpoint=None,
     )
     async with client_for(settings, ready=True) as client:
         key = default_key(tmp_path)
@@ -98,7 +102,7 @@ def blank_scan(writer: str) -> bytes:
 
 
 async def test_a_blank_scan_is_rejected_with_a_reason(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, admin_key=ADMIN_KEY, device="cpu")
+    settings = Settings(data_dir=tmp_path, admin_key=ADMIN_KEY, device="cpu", face_checkpoint=None)
     async with client_for(settings, ready=True) as client:
         response = await client.post(
             "/v1/enroll",

@@ -31,7 +31,13 @@ async def second_gallery_key(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 def app_settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=database_url, admin_key="a" * 32, device="cpu")
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        admin_key="a" * 32,
+        device="cpu",
+        face_checkpoint=None,
+    )
 
 
 async def test_subject_lifecycle_and_isolation(tmp_path: Path, database_url: str) -> None:

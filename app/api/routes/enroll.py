@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import CurrentKeyDep, RuntimeDep
 from app.api.forms import ExternalIdForm, ModalityForm, SubjectIdForm, subject_choice
 from app.api.routes.subjects import SubjectOut, subject_out
-from app.api.schemas import ModelRef, model_ref
+from app.api.schemas import FaceOut, ModelRef, face_out, model_ref
 from app.api.uploads import read_upload, upload_name
 from app.core.errors import InvalidRequestError
 from app.services.enrollment import EnrollResult, Upload, enroll
@@ -25,6 +25,7 @@ class ImageOutcomeOut(BaseModel):
     sha256: str | None = None
     reason: str | None = Field(default=None, description="why it was rejected (a problem slug)")
     detail: str | None = None
+    face: FaceOut | None = Field(default=None, description="face modality: the face enrolled")
 
 
 class EnrollOut(BaseModel):
@@ -74,6 +75,7 @@ def _out(result: EnrollResult) -> EnrollOut:
             sha256=o.sha256,
             reason=o.reason,
             detail=o.detail,
+            face=face_out(o.prepared),
         )
         for o in result.images
     ]

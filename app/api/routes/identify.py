@@ -8,7 +8,16 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentKeyDep, RuntimeDep
 from app.api.forms import FarForm, ModalityForm, ThresholdForm, threshold_choice
-from app.api.schemas import DecisionRuleOut, ModelRef, SubjectRef, model_ref, rule_out, subject_ref
+from app.api.schemas import (
+    DecisionRuleOut,
+    FaceOut,
+    ModelRef,
+    SubjectRef,
+    face_out,
+    model_ref,
+    rule_out,
+    subject_ref,
+)
 from app.api.uploads import read_upload
 from app.services.identification import IdentifyResult, identify
 
@@ -33,6 +42,7 @@ class IdentifyOut(BaseModel):
     model: ModelRef
     references_searched: int
     stale_references: int = Field(description="references of older models, not searched")
+    probe_face: FaceOut | None = Field(description="face modality: the probe's face")
 
 
 @router.post("/identify")
@@ -65,4 +75,5 @@ def _out(result: IdentifyResult) -> IdentifyOut:
         model=model_ref(result.model),
         references_searched=result.references_searched,
         stale_references=result.stale_references,
+        probe_face=face_out(result.probe),
     )

@@ -16,7 +16,16 @@ from app.api.forms import (
     subject_choice,
     threshold_choice,
 )
-from app.api.schemas import DecisionRuleOut, ModelRef, SubjectRef, model_ref, rule_out, subject_ref
+from app.api.schemas import (
+    DecisionRuleOut,
+    FaceOut,
+    ModelRef,
+    SubjectRef,
+    face_out,
+    model_ref,
+    rule_out,
+    subject_ref,
+)
 from app.api.uploads import read_upload
 from app.core.errors import InvalidRequestError
 from app.services.verification import VerifyResult, verify_pair, verify_subject
@@ -36,6 +45,8 @@ class VerifyOut(BaseModel):
     stale_references: int = Field(description="references of older models, not compared")
     subject: SubjectRef | None
     best_reference_id: uuid.UUID | None
+    probe_face: FaceOut | None = Field(description="face modality: the probe's face")
+    image_b_face: FaceOut | None = Field(description="face modality, pair mode: image_b's face")
 
 
 @router.post("/verify")
@@ -77,4 +88,6 @@ def _out(result: VerifyResult) -> VerifyOut:
         stale_references=result.stale_references,
         subject=subject_ref(result.subject) if result.subject else None,
         best_reference_id=result.best_reference_id,
+        probe_face=face_out(result.probes[0]),
+        image_b_face=face_out(result.probes[1]) if len(result.probes) > 1 else None,
     )
