@@ -55,6 +55,33 @@ def add_training_commands(
     _add_face_arguments(evaluator)
     evaluator.set_defaults(handler=_evaluate)
 
+    _add_calibration_commands(subcommands)
+
+    held_out = subcommands.add_parser(
+        "evaluate-references",
+        help="error rates against 1, 3 and 5 enrolled references on a checkpoint's "
+        "validation identities",
+    )
+    _add_held_out_arguments(held_out)
+    held_out.add_argument("--references", type=int, nargs="+", default=list(REFERENCE_COUNTS))
+    held_out.add_argument("--aggregation", choices=AGGREGATIONS, default="max")
+    held_out.add_argument("--draws", type=int, default=10, help="reference sets per identity")
+    held_out.add_argument("--out", type=Path, help="write the table as JSON here")
+    held_out.set_defaults(handler=_evaluate_references)
+
+    pairs = subcommands.add_parser(
+        "pairs", help="write the protocol pairs of a checkpoint's validation identities as TSV"
+    )
+    _add_held_out_arguments(pairs)
+    pairs.add_argument("--out", type=Path, required=True)
+    pairs.add_argument("--max-random", type=int, default=500_000, help="random negatives kept")
+    pairs.set_defaults(handler=_write_pairs)
+
+
+def _add_calibration_commands(
+    subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    """``calibrate`` (thresholds for any checkpoint) and ``import-dlib`` (the face model)."""
     calibrator = subcommands.add_parser(
         "calibrate",
         help="thresholds at the EER and fixed FARs from a folder of labelled images "
@@ -94,26 +121,6 @@ def add_training_commands(
         "baseline; uncalibrated)",
     )
     importer.set_defaults(handler=_import_dlib)
-
-    held_out = subcommands.add_parser(
-        "evaluate-references",
-        help="error rates against 1, 3 and 5 enrolled references on a checkpoint's "
-        "validation identities",
-    )
-    _add_held_out_arguments(held_out)
-    held_out.add_argument("--references", type=int, nargs="+", default=list(REFERENCE_COUNTS))
-    held_out.add_argument("--aggregation", choices=AGGREGATIONS, default="max")
-    held_out.add_argument("--draws", type=int, default=10, help="reference sets per identity")
-    held_out.add_argument("--out", type=Path, help="write the table as JSON here")
-    held_out.set_defaults(handler=_evaluate_references)
-
-    pairs = subcommands.add_parser(
-        "pairs", help="write the protocol pairs of a checkpoint's validation identities as TSV"
-    )
-    _add_held_out_arguments(pairs)
-    pairs.add_argument("--out", type=Path, required=True)
-    pairs.add_argument("--max-random", type=int, default=500_000, help="random negatives kept")
-    pairs.set_defaults(handler=_write_pairs)
 
 
 def _add_face_arguments(parser: argparse.ArgumentParser) -> None:

@@ -60,6 +60,17 @@ def upload(name: str, data: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
     return [(name, (f"{name}.jpg", data, "image/jpeg"))]
 
 
+async def enroll(
+    client: httpx.AsyncClient, key: dict[str, str], external_id: str, image: bytes
+) -> httpx.Response:
+    return await client.post(
+        "/v1/enroll",
+        data={"modality": "face", "external_id": external_id, "create": "true"},
+        files=upload("images", image),
+        headers=key,
+    )
+
+
 async def verify(client: httpx.AsyncClient, key: dict[str, str], image: bytes) -> httpx.Response:
     return await client.post(
         "/v1/verify",
@@ -86,12 +97,7 @@ async def test_same_person_matches_and_another_person_does_not(
 ) -> None:
     async with client_for(settings_for(tmp_path, database_url, face_checkpoint), True) as client:
         key = default_key(tmp_path)
-        enrolled = await client.post(
-            "/v1/enroll",
-            data={"modality": "face", "external_id": "person", "create": "true"},
-            files=upload("images", photo(ENROLLED)),
-            headers=key,
-        )
+        enrolled = await enroll(client, key, "person", photo(ENROLLED))
         same = await verify(client, key, photo(SAME))
         other = await verify(client, key, photo(OTHER))
         identified = await client.post(
@@ -134,12 +140,7 @@ async def test_a_photo_without_a_face_is_rejected_as_no_face_detected(
     wall = np.random.default_rng(0).normal(170, 12, (240, 320, 3)).clip(0, 255).astype(np.uint8)
     async with client_for(settings_for(tmp_path, database, face_checkpoint), True) as client:
         key = default_key(tmp_path)
-        enrolled = await client.post(
-            "/v1/enroll",
-            data={"modality": "face", "external_id": "nobody", "create": "true"},
-            files=upload("images", jpeg(wall)),
-            headers=key,
-        )
+        enrolled = await enroll(client, key, "nobody", jpeg(wall))
         pair = await client.post(
             "/v1/verify",
             data={"modality": "face"},
@@ -158,21 +159,11 @@ async def test_enrol_rejects_two_people_when_configured_and_takes_the_largest_ot
     database = f"sqlite:///{tmp_path / 'db.sqlite'}"
     strict = settings_for(tmp_path, database, face_checkpoint, face_enroll_multiple="reject")
     async with client_for(strict, True) as client:
-        refused = await client.post(
-            "/v1/enroll",
-            data={"modality": "face", "external_id": "group", "create": "true"},
-            files=upload("images", two_people()),
-            headers=default_key(tmp_path),
-        )
+        refused = await enroll(client, default_key(tmp_path), "group", two_people())
     body = assert_problem(refused, 422, "no-image-accepted")
     assert body["images"][0]["reason"] == "multiple-faces"
     async with client_for(settings_for(tmp_path, database, face_checkpoint), True) as client:
-        accepted = await client.post(
-            "/v1/enroll",
-            data={"modality": "face", "external_id": "group", "create": "true"},
-            files=upload("images", two_people()),
-            headers=default_key(tmp_path),
-        )
+        accepted = await enroll(client, default_key(tmp_path), "group", two_people())
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["images"][0]["face"]["faces_detected"] == 2
 
