@@ -9,9 +9,15 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from models.bundled import IMPORTED_FACE_CHECKPOINT, SIGNATURE_CHECKPOINT
 from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions, FaceSelection
+
+# Values left in from examples; never secrets.
+_PLACEHOLDERS = frozenset(
+    {"changeme", "change-me", "change_me", "admin", "password", "postgres", "secret", "twinverify"}
+)
 
 
 class Settings(BaseSettings):
@@ -106,10 +112,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "Settings":
-        if self.environment == "production":
-            secret = self.admin_key.get_secret_value() if self.admin_key else ""
-            if len(secret) < 24 or secret.lower() in {"changeme", "change-me", "admin"}:
-                raise ValueError("TWINVERIFY_ADMIN_KEY must be set to a real secret in production")
+        if self.environment != "production":
+            return self
+        secret = self.admin_key.get_secret_value() if self.admin_key else ""
+        if len(secret) < 24 or secret.lower() in _PLACEHOLDERS:
+            raise ValueError("TWINVERIFY_ADMIN_KEY must be set to a real secret in production")
+        if self.database_url:
+            password = make_url(self.database_url).password
+            if password is not None and (len(password) < 12 or password.lower() in _PLACEHOLDERS):
+                raise ValueError(
+                    "the database password in TWINVERIFY_DATABASE_URL is a placeholder or "
+                    "shorter than 12 characters: set a real one in production"
+                )
         return self
 
 
