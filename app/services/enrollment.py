@@ -54,6 +54,12 @@ class ImageOutcome:
     prepared: PreparedImage | None = None
 
     @property
+    def to_store(self) -> PreparedImage | None:
+        """The prepared image unless it was rejected (a rejected duplicate keeps what
+        preparing it found, for the response)."""
+        return self.prepared if self.reason is None else None
+
+    @property
     def accepted(self) -> bool:
         return self.reference_id is not None
 
@@ -93,15 +99,15 @@ def enroll(
 ) -> EnrollResult:
     model = runtime.model(modality)
     subject = find_subject(runtime, gallery_id, choice, enrolling=True)
-    outcomes, prepared = _prepare_all(runtime, model, uploads)
-    _reject_duplicates(runtime, model, subject, outcomes, prepared)
-    accepted = [i for i, image in enumerate(prepared) if image is not None]
-    if not accepted:
+    outcomes = _prepare_all(runtime, model, uploads)
+    _reject_duplicates(runtime, model, subject, outcomes)
+    storing = [(outcome, image) for outcome in outcomes if (image := outcome.to_store) is not None]
+    if not storing:
         raise NoImageAcceptedError(
             "none of the images could be enrolled; see images[] for each reason",
             {"images": [_problem_entry(outcome) for outcome in outcomes]},
         )
-    images = [image for image in prepared if image is not None]
+    images = [image for _, image in storing]
     vectors = runtime.infer(embed, model, [image.tensor for image in images])
     runtime.metrics.embeddings.labels(modality).inc(len(images))
     created = subject is None
@@ -115,8 +121,8 @@ def enroll(
         # enrol into the subject it created.
         subject = find_subject(runtime, gallery_id, SubjectChoice(None, choice.external_id))
         subject, rows = _store(runtime, gallery_id, subject, choice, model, images, vectors)
-    for image_index, row in zip(accepted, rows, strict=True):
-        outcomes[image_index].reference_id = row.id
+    for (outcome, _), row in zip(storing, rows, strict=True):
+        outcome.reference_id = row.id
     return EnrollResult(subject, created, model, outcomes)
 
 
@@ -153,9 +159,7 @@ def _store(
     return subject, rows
 
 
-def _prepare_all(
-    runtime: Runtime, model: LoadedModel, uploads: list[Upload]
-) -> tuple[list[ImageOutcome], list[PreparedImage | None]]:
+def _prepare_all(runtime: Runtime, model: LoadedModel, uploads: list[Upload]) -> list[ImageOutcome]:
     outcomes = [ImageOutcome(i, upload.filename) for i, upload in enumerate(uploads)]
     single_face = runtime.settings.face_enroll_multiple == "reject"
     results = runtime.infer(
@@ -165,16 +169,13 @@ def _prepare_all(
         runtime.image_limits,
         single_face,
     )
-    prepared: list[PreparedImage | None] = []
     for outcome, result in zip(outcomes, results, strict=True):
         if isinstance(result, ImageRejectedError):
             outcome.reason, outcome.detail = result.slug, result.detail
-            prepared.append(None)
         else:
             outcome.sha256 = result.sha256
             outcome.prepared = result
-            prepared.append(result)
-    return outcomes, prepared
+    return outcomes
 
 
 def _prepare_each(
@@ -195,7 +196,6 @@ def _reject_duplicates(
     model: LoadedModel,
     subject: Subject | None,
     outcomes: list[ImageOutcome],
-    prepared: list[PreparedImage | None],
 ) -> None:
     """The same file twice adds no information and would skew 1:N toward this subject."""
     seen: set[str] = set()
@@ -204,13 +204,13 @@ def _reject_duplicates(
             seen = references.known_digests(
                 session, subject.id, model.modality, model.name, model.version
             )
-    for i, image in enumerate(prepared):
+    for outcome in outcomes:
+        image = outcome.to_store
         if image is None:
             continue
         if image.sha256 in seen:
-            outcomes[i].reason = "duplicate-image"
-            outcomes[i].detail = "this image is already enrolled for the subject"
-            prepared[i] = None
+            outcome.reason = "duplicate-image"
+            outcome.detail = "this image is already enrolled for the subject"
         seen.add(image.sha256)
 
 
