@@ -22,7 +22,12 @@ from models.checkpoint import CheckpointMetadata, build_model, describe, save_ch
 from models.errors import CheckpointError
 from models.networks import EncoderSpec
 from models.networks.dlib_resnet import INPUT_SIZE
-from models.networks.dlib_weights import FILE_NAME, dlib_state_dict, installed_dlib_models
+from models.networks.dlib_weights import (
+    FILE_NAME,
+    dlib_state_dict,
+    installed_dlib_models,
+    read_dlib_file,
+)
 from models.preprocessing import PreprocessSpec
 from models.provenance import code_version
 from models.twin import ComparisonSpec
@@ -61,12 +66,12 @@ def import_dlib_checkpoint(
     are checked to be the ones they were measured on. ``mirror_average=False`` is the
     plain port (the baseline of the model card).
     """
-    data = dat_file.read_bytes()
+    data = read_dlib_file(dat_file)
     digest = hashlib.sha256(data).hexdigest()
     comparison = ComparisonSpec(name="euclidean")
     encoder = ENCODER.model_copy(update={"mirror_average": mirror_average})
     model = build_model(encoder, comparison).eval()
-    model.encoder.load_state_dict(dlib_state_dict(dat_file))
+    model.encoder.load_state_dict(dlib_state_dict(dat_file, data))
     metadata = describe(
         model,
         name=NAME,

@@ -177,14 +177,19 @@ def _affine(layer: _Layer) -> tuple[torch.Tensor, torch.Tensor]:
     return flat[:channels], flat[channels : 2 * channels]
 
 
-def dlib_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """:class:`DlibResNet` weights from dlib's file; the layer sequence is checked
-    against the architecture, so any other file is refused with a clear error."""
+def read_dlib_file(path: Path) -> bytes:
+    """The bytes of dlib's model file; an unreadable file is a ``CheckpointError``."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    layers = iter(read_layers(data))
+
+
+def dlib_state_dict(path: Path, data: bytes | None = None) -> dict[str, torch.Tensor]:
+    """:class:`DlibResNet` weights from dlib's file (``data``: its bytes, when already
+    read); the layer sequence is checked against the architecture, so any other file is
+    refused with a clear error."""
+    layers = iter(read_layers(read_dlib_file(path) if data is None else data))
 
     def expect(kind: str) -> _Layer:
         layer = next(layers, None)

@@ -48,6 +48,8 @@ def test_a_file_that_is_not_dlibs_network_is_refused(tmp_path: Path) -> None:
         dlib_state_dict(other)
     with pytest.raises(CheckpointError, match="cannot read"):
         dlib_state_dict(tmp_path / "missing.dat")
+    with pytest.raises(CheckpointError, match="cannot read"):
+        import_dlib_checkpoint(tmp_path / "missing.dat", tmp_path / "out.safetensors")
 
 
 @pytest.mark.dataset
