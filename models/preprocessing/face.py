@@ -54,7 +54,6 @@ class FacePreprocessor(NormalisingPreprocessor):
     def __init__(self, spec: PreprocessSpec, options: FaceOptions | None = None) -> None:
         super().__init__(spec)
         self.options = options or FaceOptions()
-        self.min_face_size = self.options.min_face_size
         # One detector per thread: OpenCV's networks are not safe to share across threads,
         # and loaders and the service prepare images from thread pools.
         self._local = threading.local()
@@ -70,12 +69,12 @@ class FacePreprocessor(NormalisingPreprocessor):
         the array's coordinates (found on a copy of at most :data:`DETECTION_MAX_SIDE`)."""
         scale = min(1.0, DETECTION_MAX_SIDE / max(rgb.shape[:2]))
         if scale == 1.0:
-            return self._detector(self.min_face_size).detect(rgb)
+            return self._detector(self.options.min_face_size).detect(rgb)
         small = np.asarray(
             cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
         )
         # MTCNN's smallest window is 12 px: a smaller minimum cannot be honoured anyway.
-        smallest = max(12, round(self.min_face_size * scale))
+        smallest = max(12, round(self.options.min_face_size * scale))
         return [_rescaled(face, 1.0 / scale) for face in self._detector(smallest).detect(small)]
 
     def align(self, image: Image.Image) -> AlignedFace:
@@ -84,7 +83,7 @@ class FacePreprocessor(NormalisingPreprocessor):
         faces = self.detect(rgb)
         if not faces:
             raise NoFaceDetectedError(
-                f"no face detected: no face of at least {self.min_face_size} px was found"
+                f"no face detected: no face of at least {self.options.min_face_size} px was found"
             )
         if self.options.selection == "central":
             chosen = min(faces, key=lambda face: _distance_to_centre(face, rgb.shape))
