@@ -17,7 +17,7 @@ from PIL import Image
 
 from models.errors import NoFaceDetectedError
 from models.preprocessing.base import NormalisingPreprocessor, PreprocessSpec
-from models.preprocessing.face_alignment import align_face, similarity_to_template
+from models.preprocessing.face_alignment import similarity_to_template, warp_to_chip
 from models.preprocessing.face_detection import DetectedFace, FaceDetector
 from models.preprocessing.face_options import FaceOptions
 
@@ -114,10 +114,12 @@ def _aligned_chip(
 ) -> NDArray[np.uint8]:
     """The chip, shrinking a large face with area averaging first: a bilinear warp that
     shrinks more than 2x skips pixels and aliases (the chip would depend on photo size)."""
-    shrink = similarity_to_template(face.landmarks, height, width)
-    scale = float(np.hypot(shrink[0, 0], shrink[0, 1]))
+    matrix = similarity_to_template(face.landmarks, height, width)
+    scale = float(np.hypot(matrix[0, 0], matrix[0, 1]))
     if scale >= 0.5:
-        return align_face(rgb, face.landmarks, height, width)
+        return warp_to_chip(rgb, matrix, height, width)
     factor = 2.0 * scale
     smaller = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    return align_face(np.asarray(smaller, dtype=np.uint8), face.landmarks * factor, height, width)
+    # The same transform, for a photo shrunk by ``factor``: only the linear part changes.
+    on_smaller = np.hstack([matrix[:, :2] / factor, matrix[:, 2:]])
+    return warp_to_chip(np.asarray(smaller, dtype=np.uint8), on_smaller, height, width)

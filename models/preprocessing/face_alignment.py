@@ -44,7 +44,13 @@ def align_face(
     rgb: NDArray[np.uint8], landmarks: NDArray[np.float32], height: int, width: int
 ) -> NDArray[np.uint8]:
     """The aligned ``height`` x ``width`` RGB face chip; outside the photo repeats its edge."""
-    matrix = similarity_to_template(landmarks, height, width)
+    return warp_to_chip(rgb, similarity_to_template(landmarks, height, width), height, width)
+
+
+def warp_to_chip(
+    rgb: NDArray[np.uint8], matrix: NDArray[np.float64], height: int, width: int
+) -> NDArray[np.uint8]:
+    """Apply a fitted 2x3 transform: the ``height`` x ``width`` chip, edges repeated."""
     chip = cv2.warpAffine(
         rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
