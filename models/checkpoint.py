@@ -12,8 +12,7 @@ from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, Field, ValidationError
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError
 
 from models.errors import CheckpointError
 from models.evaluation.calibration import OperatingPoint
@@ -21,6 +20,7 @@ from models.networks import EncoderSpec, build_encoder
 from models.networks.registry import build_projection
 from models.preprocessing import PreprocessSpec
 from models.provenance import DataProvenance
+from models.safetensors_io import open_safetensors, write_safetensors
 from models.twin import ComparisonSpec, TwinNetwork, build_comparator
 
 FORMAT_VERSION = 1
@@ -99,13 +99,10 @@ def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def save_checkpoint(path: Path, model: TwinNetwork, metadata: CheckpointMetadata) -> None:
     """Write weights and metadata atomically (a crash never leaves half a checkpoint)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     weights = {k: v for k, v in model.state_dict().items() if not k.startswith("projection.")}
-    save_file(
-        _contiguous(weights), str(partial), metadata={METADATA_KEY: metadata.model_dump_json()}
+    write_safetensors(
+        path, _contiguous(weights), metadata={METADATA_KEY: metadata.model_dump_json()}
     )
-    partial.replace(path)
 
 
 def read_metadata(path: Path) -> CheckpointMetadata:
@@ -116,7 +113,7 @@ def read_metadata(path: Path) -> CheckpointMetadata:
 
 def _read_header(path: Path) -> dict[str, Any]:
     try:
-        with safe_open(str(path), framework="pt") as handle:
+        with open_safetensors(path) as handle:
             header = handle.metadata() or {}
     except (OSError, SafetensorError) as exc:
         raise CheckpointError(f"{path} is not a readable safetensors checkpoint: {exc}") from exc
@@ -153,9 +150,12 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> Checkpoin
     metadata = _parse_metadata(_read_header(path), path)
     model = build_model(metadata.encoder, metadata.comparison)
     tensors: dict[str, torch.Tensor] = {}
-    with safe_open(str(path), framework="pt", device="cpu") as handle:
-        for key in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
-            tensors[key] = handle.get_tensor(key)
+    try:
+        with open_safetensors(path) as handle:
+            for key in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
+                tensors[key] = handle.get_tensor(key)
+    except (OSError, SafetensorError) as exc:
+        raise CheckpointError(f"{path}: cannot read the weights: {_one_line(exc)}") from exc
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:

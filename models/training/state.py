@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError
 from torch import nn
 
 from models.errors import CheckpointError
+from models.safetensors_io import open_safetensors, write_safetensors
 
 _STATE_KEY = "twinverify_training_state"
 
@@ -67,10 +67,7 @@ def save_training_state(
         averages = averaged.state_dict().items()
         tensors.update({f"averaged.{k}": v.detach().cpu().contiguous() for k, v in averages})
     meta = {"optimizer": optimizer_meta, "scheduler": scheduler.state_dict(), "progress": progress}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    save_file(tensors, str(partial), metadata={_STATE_KEY: json.dumps(meta)})
-    partial.replace(path)
+    write_safetensors(path, tensors, metadata={_STATE_KEY: json.dumps(meta)})
 
 
 def load_training_state(
@@ -83,10 +80,10 @@ def load_training_state(
 ) -> dict[str, Any]:
     """Restore a state written by :func:`save_training_state`; returns its progress record."""
     try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
+        with open_safetensors(path) as handle:
             header = handle.metadata() or {}
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except OSError as exc:
+    except (OSError, SafetensorError) as exc:
         raise CheckpointError(f"cannot read training state {path}: {exc}") from exc
     if _STATE_KEY not in header:
         raise CheckpointError(f"{path} is not a training state (use the run's last.safetensors)")
