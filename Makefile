@@ -38,7 +38,8 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/hadolint Dockerfile
+	$(BIN)/hadolint Dockerfile deploy/base/*.Dockerfile
+	$(BIN)/shellcheck .ci/run .ci/stack deploy/generate-env deploy/build-base-images deploy/base/*.sh
 
 typecheck: install
 	$(BIN)/mypy

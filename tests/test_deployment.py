@@ -1,9 +1,10 @@
 """The Docker image and the compose file, checked without a Docker engine.
 
-What can be checked here: the Dockerfile installs the project exactly as the README's
-commands do, lints clean (hadolint), and has the production shape; the compose file
-validates (``docker-compose config``) and wires db -> migrate -> api. Building the image
-and running the stack need an engine, which CI does not have.
+The Dockerfile installs the project exactly as the README's commands do, lints clean
+(hadolint), and has the production shape; the compose file validates (``docker-compose
+config``), wires db -> migrate -> api, and takes its secrets and settings as documented.
+Building the images and running the stack need an engine: ``.ci/stack`` does that, and
+tests/stack runs against the containers.
 """
 
 import os
@@ -19,6 +20,8 @@ from app.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
+SECRETS = {"POSTGRES_PASSWORD": "p" * 20, "TWINVERIFY_ADMIN_KEY": "k" * 32}
+BOTH_SECRETS = "set POSTGRES_PASSWORD and TWINVERIFY_ADMIN_KEY in .env"
 
 
 def tool(name: str) -> str:
@@ -79,6 +82,17 @@ def test_the_image_has_the_production_shape() -> None:
     assert ignored[1] == "*"  # everything is excluded unless listed: no .venv, data, .git
 
 
+def test_a_code_change_reuses_the_dependency_layer() -> None:
+    builder = DOCKERFILE.split("AS runtime", 1)[0]
+    # The slow install sees only the Makefile and pyproject.toml; the code comes after it.
+    install = builder.index("make install VENV=/opt/venv")
+    assert builder.index("COPY Makefile pyproject.toml ./") < install < builder.index("COPY app")
+    assert "COPY . " not in DOCKERFILE
+    # The runtime stage copies the environment first and the code last.
+    runtime = DOCKERFILE.split("AS runtime", 1)[1]
+    assert runtime.index("COPY --from=builder /opt/venv") < runtime.index("COPY app")
+
+
 def test_the_dockerfile_lints_clean() -> None:
     result = subprocess.run(
         [tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
@@ -86,10 +100,15 @@ def test_the_dockerfile_lints_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def compose_config(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
-    """``docker-compose config`` on a copy of the compose file with a .env from the example."""
+def compose_config(
+    tmp_path: Path, env_file: str | None = None, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """``docker-compose config`` on a copy of the compose file, with ``.env`` holding
+    ``env_file`` (the example's text by default; none at all for "")."""
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
-    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    text = (ROOT / ".env.example").read_text() if env_file is None else env_file
+    if text:
+        (tmp_path / ".env").write_text(text)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINVERIFY_", "POSTGRES"))}
     return subprocess.run(
         [tool("docker-compose"), "--profile", "gpu", "config"],
@@ -102,8 +121,7 @@ def compose_config(tmp_path: Path, **environment: str) -> subprocess.CompletedPr
 
 
 def test_compose_validates_and_wires_db_migrate_api(tmp_path: Path) -> None:
-    secrets = {"POSTGRES_PASSWORD": "p" * 20, "TWINVERIFY_ADMIN_KEY": "k" * 32}
-    result = compose_config(tmp_path, **secrets)
+    result = compose_config(tmp_path, **SECRETS)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert set(services) == {"db", "migrate", "api", "api-gpu"}
@@ -131,10 +149,74 @@ def test_compose_validates_and_wires_db_migrate_api(tmp_path: Path) -> None:
     assert "profiles" not in api
 
 
-def test_compose_refuses_to_start_without_the_secrets(tmp_path: Path) -> None:
-    result = compose_config(tmp_path, TWINVERIFY_ADMIN_KEY="k" * 32)
+@pytest.mark.parametrize("missing", ["POSTGRES_PASSWORD", "TWINVERIFY_ADMIN_KEY"])
+def test_compose_without_a_secret_stops_naming_both(tmp_path: Path, missing: str) -> None:
+    given = {name: value for name, value in SECRETS.items() if name != missing}
+    result = compose_config(tmp_path, **given)
     assert result.returncode != 0
-    assert "POSTGRES_PASSWORD" in result.stderr
+    assert BOTH_SECRETS in result.stderr, result.stderr
+    assert "deploy/generate-env" in result.stderr
+
+
+def test_a_fresh_clone_without_dot_env_is_told_what_to_set(tmp_path: Path) -> None:
+    # No "Couldn't find env file": the secrets are the only thing missing.
+    result = compose_config(tmp_path, env_file="")
+    assert result.returncode != 0
+    assert BOTH_SECRETS in result.stderr, result.stderr
+    assert "env file" not in result.stderr.lower()
+    # The two values in the environment alone are enough: no .env is needed.
+    assert compose_config(tmp_path, env_file="", **SECRETS).returncode == 0
+
+
+def test_settings_in_dot_env_reach_the_api_and_the_rest_keep_their_defaults(
+    tmp_path: Path,
+) -> None:
+    dot_env = "TWINVERIFY_FACE_SELECTION=central\nTWINVERIFY_SIGNATURE_CHECKPOINT=\n"
+    result = compose_config(tmp_path, env_file=dot_env, **SECRETS)
+    assert result.returncode == 0, result.stderr
+    environment = yaml.safe_load(result.stdout)["services"]["api"]["environment"]
+    assert environment["TWINVERIFY_FACE_SELECTION"] == "central"
+    assert environment["TWINVERIFY_SIGNATURE_CHECKPOINT"] == ""  # empty: modality disabled
+    assert environment["TWINVERIFY_DEFAULT_FAR"] is None  # unset: the API's default
+    # Every setting is either fixed by compose or passed on from .env.
+    assert set(environment) == {f"TWINVERIFY_{field.upper()}" for field in Settings.model_fields}
+    # The image's face model unless .env names another.
+    [image_default] = re.findall(r"TWINVERIFY_FACE_CHECKPOINT=(\S+)", DOCKERFILE)
+    assert environment["TWINVERIFY_FACE_CHECKPOINT"] == image_default
+
+
+def test_base_images_are_variables_for_air_gapped_builds(tmp_path: Path) -> None:
+    bases = {"PYTHON_IMAGE": "mirror/python:bookworm", "POSTGRES_IMAGE": "mirror/pg:bookworm"}
+    services = yaml.safe_load(compose_config(tmp_path, **SECRETS, **bases).stdout)["services"]
+    assert services["db"]["image"] == "mirror/pg:bookworm"
+    for name in ("migrate", "api", "api-gpu"):
+        assert services[name]["build"]["args"]["PYTHON_IMAGE"] == "mirror/python:bookworm"
+    defaults = yaml.safe_load(compose_config(tmp_path, **SECRETS).stdout)["services"]
+    assert defaults["db"]["image"] == "postgres:16-bookworm"
+    assert defaults["api"]["build"]["args"]["PYTHON_IMAGE"] == "python:3.12-slim-bookworm"
+    assert "ARG PYTHON_IMAGE=python:3.12-slim-bookworm" in DOCKERFILE
+    # The legacy builder works offline; a `# syntax=` line makes BuildKit pull from Docker Hub.
+    assert not re.search(r"^# *syntax=", DOCKERFILE, re.MULTILINE)
+
+
+def test_generated_secrets_are_accepted_and_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "deploy").mkdir()
+    script = shutil.copy(ROOT / "deploy" / "generate-env", tmp_path / "deploy")
+    (tmp_path / ".env").write_text("POSTGRES_PASSWORD=\nTWINVERIFY_FACE_SELECTION=central\n")
+    subprocess.run([script], check=True, capture_output=True)
+    first = (tmp_path / ".env").read_text()
+    subprocess.run([script], check=True, capture_output=True)
+    assert (tmp_path / ".env").read_text() == first
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
+    values = dict(line.split("=", 1) for line in first.splitlines())
+    assert values["TWINVERIFY_FACE_SELECTION"] == "central"
+    password, admin_key = values["POSTGRES_PASSWORD"], values["TWINVERIFY_ADMIN_KEY"]
+    assert re.fullmatch(r"[0-9a-f]{48}", password)
+    assert re.fullmatch(r"[0-9a-f]{64}", admin_key)
+    url = f"postgresql+psycopg://twinverify:{password}@db:5432/twinverify"
+    assert Settings(environment="production", admin_key=admin_key, database_url=url)
+    result = compose_config(tmp_path, env_file=first)
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_settings_compose_passes_are_accepted_and_placeholders_refused() -> None:
