@@ -16,13 +16,14 @@ from models.data.pairs_file import read_pairs
 from models.data.protocol_pairs_file import write_protocol_pairs
 from models.dlib_checkpoint import DLIB_CALIBRATION, import_dlib_checkpoint, installed_dlib_weights
 from models.embedding import embed_images
-from models.errors import DatasetError, TwinverifyError
+from models.errors import ConfigError, DatasetError, TwinverifyError
 from models.evaluation.folder_calibration import calibrate_on_images
 from models.evaluation.pairs_evaluation import EvaluationReport, evaluate_report
 from models.evaluation.plots import save_plots
 from models.evaluation.reference_trials import AGGREGATIONS, REFERENCE_COUNTS, reference_report
 from models.preprocessing import Preprocessor, build_preprocessor
 from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions
+from models.provenance import DataProvenance
 from models.training.config import load_config
 from models.training.datasets import load_training_data
 from models.training.loop_parts import select_device
@@ -37,6 +38,14 @@ def add_training_commands(
     trainer.add_argument("--config", type=Path, required=True, help="TOML or YAML training config")
     trainer.add_argument("--resume", type=Path, help="continue from a run's last.safetensors")
     trainer.add_argument("--output-dir", type=Path, help="override the config's output_dir")
+    trainer.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config setting (TOML value), e.g. --set data.fold=2; repeatable",
+    )
     trainer.add_argument("--no-progress", action="store_true", help="no per-epoch progress bar")
     trainer.set_defaults(handler=_train)
 
@@ -142,13 +151,22 @@ def _add_held_out_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--root", type=Path, help="dataset root (default: the one the checkpoint was trained on)"
     )
+    parser.add_argument(
+        "--all-identities",
+        action="store_true",
+        help="every identity under --root, a dataset the model never trained on "
+        "(cross-dataset), instead of the checkpoint's validation identities",
+    )
 
 
 def _held_out_images(
     args: argparse.Namespace, checkpoint: Checkpoint, preprocessor: Preprocessor
 ) -> ImageSet:
-    """The checkpoint's validation identities, and only those, loaded from the dataset root."""
+    """The checkpoint's validation identities, and only those, loaded from the dataset root;
+    or, with ``--all-identities``, every identity of a dataset it never trained on."""
     provenance = checkpoint.metadata.provenance
+    if args.all_identities:
+        return _unseen_dataset(args.root, provenance, preprocessor)
     if provenance is None or not provenance.validation_names:
         raise DatasetError(f"{args.checkpoint} records no validation identities")
     root = args.root if args.root is not None else Path(provenance.source)
@@ -160,8 +178,26 @@ def _held_out_images(
     return held_out
 
 
+def _unseen_dataset(
+    root: Path | None, provenance: DataProvenance | None, preprocessor: Preprocessor
+) -> ImageSet:
+    if root is None:
+        raise ConfigError("--all-identities needs --root: the dataset to evaluate on")
+    trained_on = (
+        []
+        if provenance is None
+        else [provenance.source, *(e.source for e in provenance.extra_sources)]
+    )
+    if any(Path(source).resolve() == root.resolve() for source in trained_on):
+        raise ConfigError(
+            f"{root}: the model trained on this dataset; --all-identities would "
+            "score writers it has seen"
+        )
+    return load_folder_dataset(root, preprocessor).images
+
+
 def _train(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, args.overrides)
     if args.output_dir is not None:
         config = config.model_copy(update={"output_dir": args.output_dir})
     train_set, validation_set, provenance = load_training_data(config)
@@ -247,8 +283,9 @@ def _evaluate_references(args: argparse.Namespace) -> int:
     )
     print(
         f"model {checkpoint.metadata.name} v{checkpoint.metadata.version}: "
-        f"{len(images.identity_names)} validation identities, {len(images)} images, "
-        f"{args.aggregation} over references, {args.draws} draws"
+        f"{len(images.identity_names)} {'unseen' if args.all_identities else 'validation'} "
+        f"identities, {len(images)} images, {args.aggregation} over references, "
+        f"{args.draws} draws"
     )
     print(
         f"{'refs':>4}  {'negatives':<9} {'trials':>7} {'EER %':>7} {'FRR@FAR1% %':>12} "

@@ -8,8 +8,20 @@ from pydantic import BaseModel, Field
 import models
 
 
+class ExtraSource(BaseModel):
+    """A dataset that only trained the model (``data.extra_roots``)."""
+
+    source: str
+    identities: int
+    images: int
+    forgeries: int
+    skipped_images: int
+    content_sha256: str
+
+
 class DataProvenance(BaseModel):
-    """The training data, identified by location, counts and a content hash."""
+    """The training data, identified by location, counts and a content hash (``source``
+    is the dataset folds were split from; ``extra_sources`` only trained)."""
 
     source: str
     identities: int
@@ -22,6 +34,7 @@ class DataProvenance(BaseModel):
     validation_names: list[str] = Field(
         default_factory=list, description="held-out identities, to rebuild the evaluation"
     )
+    extra_sources: list[ExtraSource] = Field(default_factory=list)
 
 
 def _git(root: Path, *args: str) -> str:

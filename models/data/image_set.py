@@ -57,6 +57,32 @@ class ImageSet:
             skipped=list(self.skipped),
         )
 
+    def renamed(self, prefix: str) -> "ImageSet":
+        """The same images with every identity named ``prefix + identity``."""
+        return ImageSet(
+            images=self.images,
+            identities=[prefix + name for name in self.identities],
+            is_forgery=self.is_forgery,
+            paths=[prefix + path for path in self.paths],
+            skipped=list(self.skipped),
+        )
+
+    @staticmethod
+    def concatenate(sets: Sequence["ImageSet"]) -> "ImageSet":
+        """One set holding every image of ``sets``, in order (identities must not clash)."""
+        owners: dict[str, int] = {}
+        for index, image_set in enumerate(sets):
+            for name in image_set.identity_names:
+                if owners.setdefault(name, index) != index:
+                    raise ValueError(f"identity {name!r} appears in two image sets")
+        return ImageSet(
+            images=torch.cat([s.images for s in sets]),
+            identities=[name for s in sets for name in s.identities],
+            is_forgery=torch.cat([s.is_forgery for s in sets]),
+            paths=[path for s in sets for path in s.paths],
+            skipped=[skipped for s in sets for skipped in s.skipped],
+        )
+
     def with_identities(self, names: Sequence[str]) -> "ImageSet":
         """The images of the given identities (genuine and forgeries)."""
         wanted = set(names)

@@ -4,7 +4,7 @@ from typing import Literal, Protocol
 
 import torch
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.preprocessing.face_options import FaceOptions
 
@@ -24,6 +24,17 @@ class PreprocessSpec(BaseModel):
     width: int = Field(gt=0, le=1024)
     mean: float = Field(default=0.0, description="subtracted after scaling pixels to [0, 1]")
     std: float = Field(default=1.0, gt=0.0)
+    binarize: bool = Field(
+        default=False,
+        description="signature: ink black and paper white before fitting, so grey scans and "
+        "binary ones (pen, scanner and dataset alike) reach the network the same way",
+    )
+
+    @model_validator(mode="after")
+    def _binarize_only_signatures(self) -> "PreprocessSpec":
+        if self.binarize and self.name != "signature":
+            raise ValueError("binarize applies to the signature pipeline only")
+        return self
 
     @property
     def channels(self) -> int:

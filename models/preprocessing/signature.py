@@ -50,8 +50,11 @@ class SignaturePreprocessor(NormalisingPreprocessor):
         rows, cols = np.nonzero(ink_mask)
         top, bottom, left, right = _with_margin(rows, cols, grey.shape)
         crop = grey[top:bottom, left:right].copy()
-        # Paper becomes pure white so tint and noise do not reach the network.
+        # Paper becomes pure white so tint and noise do not reach the network; binarised,
+        # the ink becomes pure black too, so pen pressure and scanner grey do neither.
         crop[crop > threshold] = 255
+        if self.spec.binarize:
+            crop[crop <= threshold] = 0
         canvas = _fit_on_canvas(crop, self.spec.height, self.spec.width)
         # Resampling leaves pixel-level traces of the scan's resolution on stroke edges;
         # a slight blur at the canvas's fixed scale removes them and keeps the strokes.

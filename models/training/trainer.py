@@ -28,6 +28,7 @@ from models.training.loop_parts import (
     seed_everything,
     select_device,
 )
+from models.training.precision import Precision, select_precision
 from models.training.shipped_thresholds import (
     check_calibration,
     reference_table,
@@ -87,8 +88,10 @@ def train(
     averaged = make_weight_average(model, config.training.ema_decay)
     # What is validated and saved: the averaged weights when training keeps an average.
     shipped = model if averaged is None else cast(TwinNetwork, averaged.module)
-    amp = device.type == "cuda" and config.training.amp
-    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+    precision = select_precision(config.training, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.scales_gradients)
+    if config.training.channels_last:
+        model.to(memory_format=torch.channels_last)
     out = config.output_dir
     out.mkdir(parents=True, exist_ok=True)
 
@@ -114,7 +117,8 @@ def train(
             scaler,
             preprocessor,
             device,
-            amp,
+            precision,
+            config.training.channels_last,
             config.training.grad_clip,
             f"epoch {epoch + 1}/{config.training.epochs}",
             progress_bar,
@@ -198,7 +202,8 @@ def _train_epoch(
     scaler: torch.amp.GradScaler,
     preprocessor: Preprocessor,
     device: torch.device,
-    amp: bool,
+    precision: Precision,
+    channels_last: bool,
     grad_clip: float | None,
     description: str,
     progress_bar: bool,
@@ -209,21 +214,21 @@ def _train_epoch(
     objective.train()
     total, steps = 0.0, 0
     bar = tqdm(loader, desc=description, disable=not progress_bar, leave=False, unit="batch")
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+
+    def to_input(batch: torch.Tensor) -> torch.Tensor:
+        return preprocessor.to_input(batch).to(device, memory_format=memory_format)
+
     for batch in bar:
-        with torch.autocast(device.type, enabled=amp):
+        with precision.autocast:
             if objective.batch_kind == "pairs":
                 first, second, labels = batch
                 loss = objective.pair_loss(
-                    model,
-                    preprocessor.to_input(first).to(device),
-                    preprocessor.to_input(second).to(device),
-                    labels.to(device),
+                    model, to_input(first), to_input(second), labels.to(device)
                 )
             else:
                 images, labels = batch
-                loss = objective.label_loss(
-                    model, preprocessor.to_input(images).to(device), labels.to(device)
-                )
+                loss = objective.label_loss(model, to_input(images), labels.to(device))
         optimizer.zero_grad(set_to_none=True)
         torch.autograd.backward(scaler.scale(loss))
         if grad_clip is not None:

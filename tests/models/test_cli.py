@@ -145,6 +145,24 @@ def test_pairs_and_evaluate_references_use_the_validation_identities(
     assert "   5  random" in printed
 
 
+def test_evaluate_references_on_every_identity_of_a_dataset_never_trained_on(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = str(trained_run / "run" / "best.safetensors")
+    other = write_digit_folders(tmp_path / "other-digits", per_class=8, classes=6)
+    table_file = tmp_path / "unseen.json"
+    arguments = ["evaluate-references", "--checkpoint", checkpoint, "--references", "1"]
+    code = main([*arguments, "--root", str(other), "--all-identities", "--out", str(table_file)])
+    assert code == 0
+    assert "6 unseen identities, 48 images" in capsys.readouterr().out
+    [row] = json.loads(table_file.read_text())
+    assert row["trials"]["genuine"] == 6 * 10 * 7  # identities x draws x questioned images
+    # The dataset the model trained on is refused: its writers are not unseen.
+    refused = main([*arguments, "--root", str(trained_run / "digits"), "--all-identities"])
+    assert refused == 2
+    assert "the model trained on this dataset" in capsys.readouterr().err
+
+
 def test_weight_average_is_shipped_and_survives_resume(trained_run: Path, tmp_path: Path) -> None:
     config = tmp_path / "ema.toml"
     text = CONFIG.format(out=tmp_path / "run", root=trained_run / "digits", epochs=1)

@@ -67,3 +67,30 @@ def test_unreadable_or_malformed_files_are_clear(tmp_path: Path) -> None:
 def test_shipped_configs_are_valid() -> None:
     for path in sorted(Path(__file__).resolve().parents[2].joinpath("configs").glob("*.toml")):
         assert load_config(path).name
+
+
+def test_set_overrides_apply_toml_values_on_top_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'name = "x"\n[data]\nroot = "d"\n[preprocessing]\nname = "grey"\nheight = 8\nwidth = 8\n'
+        '[encoder]\nname = "tiny_cnn"\n[loss]\nname = "contrastive"\n'
+    )
+    config = load_config(
+        path,
+        [
+            "data.fold=2",
+            'data.extra_roots=["a", "b/c"]',
+            "training.learning_rate=3e-4",
+            "output_dir=runs/elsewhere",  # not TOML: taken as a string
+        ],
+    )
+    assert config.data.fold == 2
+    assert config.data.extra_roots == [Path("a"), Path("b/c")]
+    assert config.training.learning_rate == 3e-4
+    assert config.output_dir == Path("runs/elsewhere")
+    with pytest.raises(ConfigError, match=r"expected section\.key=value"):
+        load_config(path, ["data.fold"])
+    with pytest.raises(ConfigError, match=r"data\.fold: Input should be greater than or equal"):
+        load_config(path, ["data.fold=-1"])
+    with pytest.raises(ConfigError, match="name is not a section"):
+        load_config(path, ["name.inner=1"])

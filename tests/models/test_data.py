@@ -13,7 +13,7 @@ from models.data.folder_dataset import load_folder_dataset
 from models.data.pair_sampler import BalancedPairSampler
 from models.data.pairs_file import read_pairs
 from models.data.splits import split_identities
-from models.errors import DatasetError
+from models.errors import ConfigError, DatasetError
 from models.preprocessing import PreprocessSpec, build_preprocessor
 from models.training.config import parse_config
 from models.training.datasets import load_training_data
@@ -126,6 +126,51 @@ def test_training_data_never_shares_an_identity_between_train_and_validation(
     assert provenance.train_identities == 7
     assert provenance.validation_identities == 3
     assert len(provenance.content_sha256) == 64
+
+
+def test_extra_roots_only_train_under_their_folder_name(tmp_path: Path) -> None:
+    # Both datasets name their writers 1, 2, 3, ...: the extra ones must not merge with them.
+    root = cedar_like(tmp_path / "cedar", writers=4)
+    extra = cedar_like(tmp_path / "bengali", writers=3, forged=2)
+    config = parse_config(
+        {
+            "data": {"root": str(root), "extra_roots": [str(extra)], "validation_fraction": 0.25},
+            "preprocessing": {"name": "grey", "height": 16, "width": 16},
+            "encoder": {"name": "tiny_cnn"},
+            "loss": {"name": "contrastive"},
+        }
+    )
+    train, validation, provenance = load_training_data(config)
+    assert len(validation.identity_names) == 1
+    assert validation.identity_names[0] in {"1", "2", "3", "4"}
+    extra_names = {name for name in train.identity_names if name.startswith("bengali/")}
+    assert extra_names == {"bengali/1", "bengali/2", "bengali/3"}
+    assert len(train.identity_names) == 3 + 3
+    assert (
+        int(train.is_forgery[[i for i, n in enumerate(train.identities) if n in extra_names]].sum())
+        == 6
+    )
+    # Provenance: folds split the main dataset; the extra one is described beside it.
+    assert (provenance.identities, provenance.train_identities) == (4, 6)
+    assert provenance.validation_names == validation.identity_names
+    [described] = provenance.extra_sources
+    assert (described.identities, described.images, described.forgeries) == (3, 18, 6)
+    assert len(described.content_sha256) == 64
+
+
+def test_two_extra_roots_of_one_folder_name_are_refused(tmp_path: Path) -> None:
+    root = cedar_like(tmp_path / "cedar")
+    a, b = cedar_like(tmp_path / "a" / "set"), cedar_like(tmp_path / "b" / "set")
+    config = parse_config(
+        {
+            "data": {"root": str(root), "extra_roots": [str(a), str(b)]},
+            "preprocessing": {"name": "grey", "height": 16, "width": 16},
+            "encoder": {"name": "tiny_cnn"},
+            "loss": {"name": "contrastive"},
+        }
+    )
+    with pytest.raises(ConfigError, match="two folders are named 'set'"):
+        load_training_data(config)
 
 
 def test_pair_sampler_is_balanced_and_uses_skilled_forgeries() -> None:

@@ -60,6 +60,29 @@ def test_signature_ignores_paper_tint() -> None:
     assert (light - dark).abs().mean() < 6
 
 
+def test_binarised_signatures_do_not_depend_on_the_ink_grey() -> None:
+    binary = build_preprocessor(
+        PreprocessSpec(name="signature", height=150, width=220, binarize=True)
+    )
+    pages = [np.asarray(scribble()).copy() for _ in range(2)]
+    pages[1][pages[1] < 100] = 90  # a lighter pen (or a grey scan) on the same strokes
+    grey_ink = [SIGNATURE.prepare(Image.fromarray(p)).float() for p in pages]
+    binary_ink = [binary.prepare(Image.fromarray(p)).float() for p in pages]
+    # Grey: the lighter pen reaches the network lighter (measured: 150 against 225).
+    assert grey_ink[0].max() - grey_ink[1].max() > 50
+    # Binarised: full ink either way; only the crop's edge pixels may move (measured mean
+    # difference 1.1 against 2.6 grey levels).
+    assert abs(binary_ink[0].max() - binary_ink[1].max()) <= 2
+    assert binary_ink[1].max() > 250
+    binary_change = (binary_ink[0] - binary_ink[1]).abs().mean()
+    assert binary_change < 0.5 * (grey_ink[0] - grey_ink[1]).abs().mean()
+
+
+def test_binarize_is_refused_outside_the_signature_pipeline() -> None:
+    with pytest.raises(ValueError, match="signature pipeline only"):
+        PreprocessSpec(name="grey", height=8, width=8, binarize=True)
+
+
 def _prepared(page: np.ndarray, mode: str = "L") -> torch.Tensor:
     return SIGNATURE.prepare(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8), mode)).float()
 
