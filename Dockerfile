@@ -27,7 +27,7 @@ RUN apt-get update \
 WORKDIR /app
 # The dependencies first, from pyproject.toml alone, into the layer every later build
 # reuses (torch is most of the build time): the project is installed editable over empty
-# packages and its code copied in afterwards, so a code change rebuilds in about a minute.
+# packages and its code copied in afterwards, so a code change does not reinstall torch.
 # README.md is named by pyproject.toml; an empty one keeps its edits from costing a
 # reinstall. The install is the README's (`make install`): the one dependency list,
 # pyproject.toml, into a virtual environment, with the service's extras instead of the
