@@ -1,7 +1,6 @@
 """``twinverify train`` / ``evaluate`` end to end on real image files."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -294,7 +293,6 @@ def test_evaluate_scores_the_3000_lfw_pairs_embedding_each_image_once(tmp_path: 
     save_untrained_checkpoint(checkpoint, encoder, comparison, face, name="lfw-smoke")
     pairs_file = dataset_path("lfw") / "pairs.txt"
     distinct = {p for pair in read_pairs(pairs_file, dataset_path("lfw")) for p in (pair.a, pair.b)}
-    started = time.perf_counter()
     assert (
         main(
             [
@@ -311,12 +309,11 @@ def test_evaluate_scores_the_3000_lfw_pairs_embedding_each_image_once(tmp_path: 
         )
         == 0
     )
-    elapsed = time.perf_counter() - started
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["summary"]["pairs"] == 3000
     assert report["summary"]["folds"] == 5
+    # Each distinct image embedded once, not once per pair: the bound on work.
     assert report["images"] == len(distinct)
-    assert elapsed < 120
     assert load_checkpoint(checkpoint).metadata.name == "lfw-smoke"
 
 

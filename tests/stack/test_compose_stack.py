@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from models.bundled import SIGNATURE_CHECKPOINT
-from models.checkpoint import read_metadata
+from tests.app.test_shipped_signature_model import validation_writer
 from tests.helpers import dataset_path
 
 URL = os.environ.get("TWINVERIFY_STACK_URL", "")
@@ -86,13 +85,6 @@ def signature(kind: str, number: int) -> tuple[str, bytes, str]:
 def face(person: tuple[str, int]) -> tuple[str, bytes, str]:
     name = f"{person[0]}_{person[1]:04d}.jpg"
     return name, (LFW / person[0] / name).read_bytes(), "image/jpeg"
-
-
-def validation_writer() -> str:
-    """A CEDAR writer the shipped signature model never saw in training."""
-    provenance = read_metadata(SIGNATURE_CHECKPOINT).provenance
-    assert provenance is not None
-    return provenance.validation_names[0]
 
 
 class Api:
