@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.identify_scale --http
 	$(BIN)/python -m bench.signature_latency
 	$(BIN)/python -m bench.signature_training_speed
+	$(BIN)/python -m bench.reference_normalisation
 	$(BIN)/python -m bench.face_template
 	$(BIN)/python -m bench.face_pipeline_latency
 

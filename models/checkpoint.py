@@ -16,6 +16,7 @@ from safetensors import SafetensorError
 
 from models.errors import CheckpointError
 from models.evaluation.calibration import OperatingPoint
+from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration
 from models.networks import EncoderSpec, build_encoder
 from models.networks.registry import build_projection
 from models.preprocessing import PreprocessSpec
@@ -42,6 +43,11 @@ class CheckpointMetadata(BaseModel):
     embedding_size: int
     score_kind: str = Field(description="what a score is; higher always means more alike")
     thresholds: dict[str, OperatingPoint] = Field(default_factory=dict)
+    likelihood_ratio: LikelihoodRatioCalibration | None = Field(
+        default=None,
+        description="score -> calibrated log10 likelihood ratio (same source vs not), fitted "
+        "on the same trials as the thresholds",
+    )
     metrics: dict[str, Any] = Field(default_factory=dict)
     provenance: DataProvenance | None = None
     training: dict[str, Any] = Field(default_factory=dict, description="the training config")

@@ -11,16 +11,18 @@ import numpy as np
 
 from models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from models.data.folder_dataset import load_folder_dataset
+from models.data.held_out import validation_images
 from models.data.image_set import ImageSet
 from models.data.pairs_file import read_pairs
 from models.data.protocol_pairs_file import write_protocol_pairs
 from models.dlib_checkpoint import DLIB_CALIBRATION, import_dlib_checkpoint, installed_dlib_weights
 from models.embedding import embed_images
-from models.errors import ConfigError, DatasetError, TwinverifyError
+from models.errors import ConfigError, TwinverifyError
 from models.evaluation.folder_calibration import calibrate_on_images
 from models.evaluation.pairs_evaluation import EvaluationReport, evaluate_report
 from models.evaluation.plots import save_plots
 from models.evaluation.reference_trials import AGGREGATIONS, REFERENCE_COUNTS, reference_report
+from models.out_of_fold_cli import add_out_of_fold_commands
 from models.preprocessing import Preprocessor, build_preprocessor
 from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions
 from models.provenance import DataProvenance
@@ -65,6 +67,7 @@ def add_training_commands(
     evaluator.set_defaults(handler=_evaluate)
 
     _add_calibration_commands(subcommands)
+    add_out_of_fold_commands(subcommands)
 
     held_out = subcommands.add_parser(
         "evaluate-references",
@@ -164,18 +167,9 @@ def _held_out_images(
 ) -> ImageSet:
     """The checkpoint's validation identities, and only those, loaded from the dataset root;
     or, with ``--all-identities``, every identity of a dataset it never trained on."""
-    provenance = checkpoint.metadata.provenance
     if args.all_identities:
-        return _unseen_dataset(args.root, provenance, preprocessor)
-    if provenance is None or not provenance.validation_names:
-        raise DatasetError(f"{args.checkpoint} records no validation identities")
-    root = args.root if args.root is not None else Path(provenance.source)
-    wanted = set(provenance.validation_names)
-    held_out = load_folder_dataset(root, preprocessor, identities=wanted).images
-    missing = wanted - set(held_out.identities)
-    if missing:
-        raise DatasetError(f"{root}: validation identities not found: {sorted(missing)[:5]}")
-    return held_out
+        return _unseen_dataset(args.root, checkpoint.metadata.provenance, preprocessor)
+    return validation_images(checkpoint, args.checkpoint, args.root, preprocessor)
 
 
 def _unseen_dataset(

@@ -177,7 +177,7 @@ def test_settings_in_dot_env_reach_the_api_and_the_rest_keep_their_defaults(
     environment = yaml.safe_load(result.stdout)["services"]["api"]["environment"]
     assert environment["TWINVERIFY_FACE_SELECTION"] == "central"
     assert environment["TWINVERIFY_SIGNATURE_CHECKPOINT"] == ""  # empty: modality disabled
-    assert environment["TWINVERIFY_DEFAULT_FAR"] is None  # unset: the API's default
+    assert environment["TWINVERIFY_SIGNATURE_DEFAULT_FAR"] is None  # unset: the API's default
     # Every setting is either fixed by compose or passed on from .env.
     assert set(environment) == {f"TWINVERIFY_{field.upper()}" for field in Settings.model_fields}
     # The image's face model unless .env names another.

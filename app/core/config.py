@@ -60,11 +60,20 @@ class Settings(BaseSettings):
     inference_threads: int = Field(
         default=2, ge=1, le=64, description="thread pool that runs models off the event loop"
     )
-    default_far: float = Field(
+    face_default_far: float = Field(
         default=1e-3,
         gt=0,
         lt=1,
-        description="operating point used when a request names neither far nor threshold",
+        description="face operating point (false accept rate vs other people) used when a "
+        "request names neither far nor threshold",
+    )
+    signature_default_far: float = Field(
+        default=1e-2,
+        gt=0,
+        lt=1,
+        description="signature operating point (false accept rate vs skilled forgeries) used "
+        "when a request names neither far nor threshold: a stricter one rejects many genuine "
+        "signers (the model card gives the FRR of each)",
     )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="largest accepted image file"
@@ -98,6 +107,10 @@ class Settings(BaseSettings):
     @property
     def face_options(self) -> FaceOptions:
         return FaceOptions(min_face_size=self.face_min_size, selection=self.face_selection)
+
+    def default_far(self, modality: str) -> float:
+        """The operating point a request of ``modality`` gets when it names none."""
+        return self.signature_default_far if modality == "signature" else self.face_default_far
 
     @property
     def resolved_database_url(self) -> str:

@@ -37,7 +37,9 @@ def identify(
     runtime: Runtime, key: ApiKey, modality: str, probe: bytes, top_k: int, threshold: Threshold
 ) -> IdentifyResult:
     model = runtime.model(modality)
-    rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
+    rule = decision_rule(
+        model, threshold.far, threshold.value, runtime.settings.default_far(modality)
+    )
     vectors, prepared = embed_probes(runtime, model, probe)
     search_key = model_key(model)
     with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:

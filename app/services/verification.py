@@ -73,7 +73,9 @@ def verify_subject(
     threshold: Threshold,
 ) -> VerifyResult:
     model = runtime.model(modality)
-    rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
+    rule = decision_rule(
+        model, threshold.far, threshold.value, runtime.settings.default_far(modality)
+    )
     subject = find_subject(runtime, key.gallery_id, choice)
     assert subject is not None, "verify never creates subjects"
     vectors, prepared = embed_probes(runtime, model, probe)
@@ -111,7 +113,9 @@ def verify_pair(
     runtime: Runtime, key: ApiKey, modality: str, first: bytes, second: bytes, threshold: Threshold
 ) -> VerifyResult:
     model = runtime.model(modality)
-    rule = decision_rule(model, threshold.far, threshold.value, runtime.settings.default_far)
+    rule = decision_rule(
+        model, threshold.far, threshold.value, runtime.settings.default_far(modality)
+    )
     vectors, prepared = embed_probes(runtime, model, first, second)
     score = float(scores_against(model, vectors[0], vectors[1:])[0])
     result = VerifyResult(

@@ -32,6 +32,11 @@ class EncoderSpec(BaseModel):
         description="inference embeds each image and its mirror image and averages the two "
         "(for left-right symmetric subjects: faces)",
     )
+    pooling: Literal["average", "grid"] = Field(
+        default="average",
+        description="signature_cnn only: average the last feature map over the canvas, or "
+        "over each cell of a 2x3 grid (keeps where on the canvas each feature lies)",
+    )
     projection_size: int | None = Field(
         default=None,
         gt=0,
@@ -67,7 +72,9 @@ def build_encoder(spec: EncoderSpec) -> nn.Module:
     if spec.name == "tiny_cnn":
         return TinyCNN(spec.in_channels, spec.embedding_size, spec.normalize, spec.width)
     if spec.name == "signature_cnn":
-        return SignatureCNN(spec.in_channels, spec.embedding_size, spec.normalize, spec.width)
+        return SignatureCNN(
+            spec.in_channels, spec.embedding_size, spec.normalize, spec.width, spec.pooling
+        )
     if spec.name == "dlib_resnet":
         return DlibResNet(spec.embedding_size, spec.normalize)
     return ResNetEncoder(spec.in_channels, spec.embedding_size, spec.normalize, spec.depth)

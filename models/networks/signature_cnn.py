@@ -1,5 +1,7 @@
 """Compact CNN for grey signature images (SigNet-like, with batch norm and global pooling)."""
 
+from typing import Literal
+
 import torch
 from torch import nn
 
@@ -16,15 +18,31 @@ def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> 
     )
 
 
+# Rows x columns of the "grid" pooling: signatures are wide, so more columns than rows.
+GRID = (2, 3)
+
+
 class SignatureCNN(nn.Module):
     """``(B, 1, 150, 220) -> (B, embedding_size)``; any input of at least 64x64 works.
 
     Four stages (stride 2 stem, then pooled 5x5 and 3x3 stages) widening from ``width`` to
-    ``8 * width`` channels; global average pooling makes it independent of the canvas size.
+    ``8 * width`` channels. ``pooling="average"`` averages the last feature map over the whole
+    canvas; ``"grid"`` averages it over each cell of a ``GRID`` (rows x columns) and keeps the
+    cells apart, so the embedding also says *where* on the canvas each stroke feature lies
+    (SigNet's fully connected layers keep that too). Both accept any canvas size.
     """
 
-    def __init__(self, in_channels: int, embedding_size: int, normalize: bool, width: int) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        embedding_size: int,
+        normalize: bool,
+        width: int,
+        pooling: Literal["average", "grid"] = "average",
+    ) -> None:
         super().__init__()
+        cells = GRID[0] * GRID[1] if pooling == "grid" else 1
+        pool = nn.AdaptiveAvgPool2d(GRID if pooling == "grid" else 1)
         self.features = nn.Sequential(
             _conv(in_channels, width, kernel=7, stride=2),
             nn.MaxPool2d(3, stride=2, padding=1),
@@ -34,10 +52,10 @@ class SignatureCNN(nn.Module):
             _conv(width * 4, width * 4, kernel=3),
             nn.MaxPool2d(3, stride=2, padding=1),
             _conv(width * 4, width * 8, kernel=3),
-            nn.AdaptiveAvgPool2d(1),
+            pool,
             nn.Flatten(),
         )
-        self.head = EmbeddingHead(width * 8, embedding_size, normalize)
+        self.head = EmbeddingHead(width * 8 * cells, embedding_size, normalize)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         embedding: torch.Tensor = self.head(self.features(images))

@@ -1,4 +1,5 @@
-"""The thresholds and reference-count table a checkpoint ships, from validation embeddings.
+"""The thresholds, likelihood-ratio calibration and reference-count table a checkpoint
+ships, from validation embeddings.
 
 By default thresholds come from every validation pair. A signature model is better served
 by trials shaped like its use: a questioned image against ``k`` enrolled references, with
@@ -7,12 +8,11 @@ false accepts counted on skilled forgeries, the attack that matters.
 
 from typing import Any
 
-import numpy as np
-
 from models.data.image_set import ImageSet
 from models.errors import DatasetError
 from models.evaluation.all_pairs import ScoredPairs
 from models.evaluation.calibration import OperatingPoint, calibrate
+from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration, fit_likelihood_ratio
 from models.evaluation.reference_trials import (
     ReferenceProtocol,
     reference_report,
@@ -50,17 +50,34 @@ def _calibration_trials(
         raise DatasetError(message) from exc
 
 
-def shipped_thresholds(
+def calibration_trials(
     comparator: Comparator, result: ValidationResult, images: ImageSet, config: CalibrationConfig
-) -> dict[str, OperatingPoint]:
-    """Operating points calibrated as ``config`` asks, on the validation identities."""
+) -> ScoredPairs:
+    """The validation trials ``config`` asks to calibrate on: shaped like the service's use
+    (``references`` enrolled images), negatives restricted to skilled forgeries if asked."""
     trials = _calibration_trials(comparator, result, images, config)
-    chosen = np.ones(trials.labels.size, dtype=bool)
-    if config.negatives == "skilled":
-        chosen = (trials.labels == 1) | (trials.kinds == "skilled")
-        if chosen.all() or not (trials.labels[chosen] == 0).any():
-            raise DatasetError("calibration.negatives = 'skilled' but validation has no forgeries")
-    return calibrate(trials.scores[chosen], trials.labels[chosen])
+    return negatives_as_configured(trials, config.negatives)
+
+
+def negatives_as_configured(trials: ScoredPairs, negatives: str) -> ScoredPairs:
+    """All trials, or (``"skilled"``) the positives and the skilled-forgery negatives."""
+    if negatives != "skilled":
+        return trials
+    chosen = (trials.labels == 1) | (trials.kinds == "skilled")
+    if chosen.all() or not (trials.labels[chosen] == 0).any():
+        raise DatasetError("calibration.negatives = 'skilled' but validation has no forgeries")
+    return ScoredPairs(trials.scores[chosen], trials.labels[chosen], trials.kinds[chosen])
+
+
+def shipped_calibration(
+    trials: ScoredPairs, config: CalibrationConfig
+) -> tuple[dict[str, OperatingPoint], LikelihoodRatioCalibration]:
+    """Operating points and the score -> log-likelihood-ratio map, from the same trials."""
+    described = "skilled forgeries" if config.negatives == "skilled" else "all negatives"
+    likelihood_ratio = fit_likelihood_ratio(
+        trials.scores, trials.labels, negatives=described, references=config.references
+    )
+    return calibrate(trials.scores, trials.labels), likelihood_ratio
 
 
 def reference_table(

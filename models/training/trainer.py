@@ -30,9 +30,10 @@ from models.training.loop_parts import (
 )
 from models.training.precision import Precision, select_precision
 from models.training.shipped_thresholds import (
+    calibration_trials,
     check_calibration,
     reference_table,
-    shipped_thresholds,
+    shipped_calibration,
 )
 from models.training.state import load_training_state, save_training_state
 from models.training.validation import ValidationResult, check_validation_set, validate
@@ -257,6 +258,8 @@ def _save_best(
 ) -> None:
     comparison = config.resolved_comparison
     comparator = model.comparator
+    trials = calibration_trials(comparator, result, validation_set, config.calibration)
+    thresholds, likelihood_ratio = shipped_calibration(trials, config.calibration)
     metadata = describe(
         model,
         name=config.name,
@@ -265,7 +268,8 @@ def _save_best(
         encoder=config.encoder,
         comparison=comparison,
         preprocessing=config.preprocessing,
-        thresholds=shipped_thresholds(comparator, result, validation_set, config.calibration),
+        thresholds=thresholds,
+        likelihood_ratio=likelihood_ratio,
         metrics={
             "epoch": epoch + 1,
             "validation": result.summary.model_dump(),

@@ -98,11 +98,35 @@ async def test_models_lists_enabled_and_disabled_modalities(
     assert signature["embedding_size"] == 128
     assert signature["score_kind"] == "negative_euclidean_distance"
     assert set(signature["thresholds"]) == {"eer", "far_1e-02", "far_1e-03", "far_1e-04"}
-    assert signature["default_operating_point"] == "far_1e-03"
+    assert signature["default_operating_point"] == "far_1e-02"  # the signature default FAR
+    assert signature["likelihood_ratio"]["slope"] > 0  # more alike, more evidence
     assert 0 < signature["metrics"]["validation"]["eer"] < 0.2
     assert models["face"]["enabled"] is False
     assert "name" not in models["face"]
     assert "no checkpoint" in models["face"]["disabled_reason"]
+
+
+async def test_each_modality_has_its_own_default_operating_point(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    settings = service_settings(
+        tmp_path, database_url, signature_checkpoint, signature_default_far=1e-4
+    )
+    assert settings.default_far("face") == 1e-3  # untouched by the signature setting
+    async with client_for(settings, ready=True) as client:
+        key = default_key(tmp_path)
+        listing = await client.get("/v1/models", headers=key)
+        [signature] = [m for m in listing.json()["models"] if m["modality"] == "signature"]
+        await enroll(client, key, digit_indices()[3][100:103], "w3")
+        verified = await client.post(
+            "/v1/verify",
+            data={"modality": "signature", "external_id": "w3"},
+            files=files("image", png(digit_indices()[3][110])),
+            headers=key,
+        )
+    assert signature["default_operating_point"] == "far_1e-04"
+    assert verified.json()["far"] == 1e-4
+    assert verified.json()["decision_rule"]["operating_point"] == "far_1e-04"
 
 
 async def test_metrics_count_requests_embeddings_and_gallery_sizes(

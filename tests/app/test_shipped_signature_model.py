@@ -2,7 +2,7 @@
 
 Enrols five genuine signatures of a validation writer through the API, then verifies
 every other genuine signature and every skilled forgery of that writer at the service's
-default operating point (FAR 1e-3 on skilled forgeries, calibrated with five references).
+default operating point (FAR 1e-2 on skilled forgeries, calibrated with five references).
 """
 
 import io
@@ -21,12 +21,13 @@ from tests.app.service import ADMIN_KEY, assert_problem, default_key, files
 from tests.helpers import dataset_path
 
 CEDAR = dataset_path("cedar")
-# Measured on the first validation writer at the default operating point (FAR 1e-3 on
-# skilled forgeries): 9 of 19 genuine accepted, 1 of 24 skilled forgeries accepted. The
-# model card gives the rates over all validation writers.
-GENUINE_ACCEPTED_AT_LEAST = 8
+# Measured on the first validation writer at the default operating point (FAR 1e-2 on
+# skilled forgeries): 15 of 19 genuine accepted, 1 of 24 skilled forgeries accepted (at
+# FAR 1e-3 it was 9 of 19 and 1 of 24). The model card gives the rates over all
+# validation writers.
+GENUINE_ACCEPTED_AT_LEAST = 14
 FORGERIES_ACCEPTED_AT_MOST = 1
-# One clear case each way (scores -0.06 and -0.90 against a threshold of -0.16).
+# One clear case each way (scores -0.06 and -0.90 against a threshold of -0.23).
 GENUINE_PROBE, FORGERY_PROBE = 18, 1
 
 pytestmark = [

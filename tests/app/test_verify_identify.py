@@ -28,7 +28,10 @@ async def test_verify_against_a_subject_and_pairwise(
 ) -> None:
     sevens = digit_indices()[7][100:103]
     settings = service_settings(tmp_path, database_url, signature_checkpoint)
-    thresholds = load_checkpoint(signature_checkpoint).metadata.thresholds
+    metadata = load_checkpoint(signature_checkpoint).metadata
+    thresholds = metadata.thresholds
+    evidence = metadata.likelihood_ratio
+    assert evidence is not None  # training fits one beside the thresholds
     async with client_for(settings, ready=True) as client:
         key = default_key(tmp_path)
         enrolled = (await enroll(client, key, sevens, "w7")).json()
@@ -49,9 +52,12 @@ async def test_verify_against_a_subject_and_pairwise(
         assert body["references_compared"] == 3
         assert body["stale_references"] == 0
         assert body["subject"]["id"] == subject_id
-        assert body["far"] == 1e-3  # the settings' default operating point
-        assert body["threshold"] == pytest.approx(thresholds["far_1e-03"].threshold)
-        assert body["decision_rule"]["operating_point"] == "far_1e-03"
+        assert body["far"] == 1e-2  # the settings' default operating point for signatures
+        assert body["threshold"] == pytest.approx(thresholds["far_1e-02"].threshold)
+        assert body["decision_rule"]["operating_point"] == "far_1e-02"
+        # A zero distance is strong evidence of the same writer, bounded by the trial count.
+        assert body["log10_likelihood_ratio"] == pytest.approx(evidence.log10_lr(0.0), abs=1e-3)
+        assert body["log10_likelihood_ratio"] > 1
         assert body["model"] == {"name": "test-signature", "version": "1"}
 
         # A stricter or looser operating point changes the threshold, not the score.
@@ -73,6 +79,11 @@ async def test_verify_against_a_subject_and_pairwise(
         assert loose.json()["match"] is True
         assert loose.json()["far"] is None
         assert strict.json()["score"] < 0
+        # The evidence follows the score, not the operating point.
+        assert strict.json()["log10_likelihood_ratio"] == loose.json()["log10_likelihood_ratio"]
+        assert strict.json()["log10_likelihood_ratio"] == pytest.approx(
+            evidence.log10_lr(strict.json()["score"]), abs=1e-3
+        )
 
         pair = await client.post(
             "/v1/verify",

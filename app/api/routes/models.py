@@ -3,11 +3,12 @@
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentKeyDep, RuntimeDep
 from app.inference.registry import LoadedModel
 from models.evaluation.calibration import OperatingPoint, operating_point_key
+from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -24,7 +25,12 @@ class ModelOut(BaseModel):
     comparison: str | None = None
     preprocessing: dict[str, Any] | None = None
     thresholds: dict[str, OperatingPoint] | None = None
-    default_operating_point: str | None = None
+    default_operating_point: str | None = Field(
+        default=None, description="the threshold a request naming neither far nor threshold gets"
+    )
+    likelihood_ratio: LikelihoodRatioCalibration | None = Field(
+        default=None, description="score -> log10 likelihood ratio, as verify reports it"
+    )
     metrics: dict[str, Any] | None = None
     provenance: dict[str, Any] | None = None
     created_at: str | None = None
@@ -36,9 +42,9 @@ class ModelList(BaseModel):
 
 @router.get("/models", response_model_exclude_none=True)
 def list_models(_key: CurrentKeyDep, runtime: RuntimeDep) -> ModelList:
-    default_point = operating_point_key(runtime.settings.default_far)
     enabled = [
-        _enabled(model, default_point) for _, model in sorted(runtime.registry.models.items())
+        _enabled(model, operating_point_key(runtime.settings.default_far(modality)))
+        for modality, model in sorted(runtime.registry.models.items())
     ]
     disabled = [
         ModelOut(modality=modality, enabled=False, disabled_reason=reason)
@@ -60,6 +66,7 @@ def _enabled(model: LoadedModel, default_point: str) -> ModelOut:
         comparison=meta.comparison.name,
         preprocessing=meta.preprocessing.model_dump(),
         thresholds=meta.thresholds,
+        likelihood_ratio=meta.likelihood_ratio,
         default_operating_point=default_point if default_point in meta.thresholds else None,
         metrics=meta.metrics,
         provenance=meta.provenance.model_dump(mode="json") if meta.provenance else None,

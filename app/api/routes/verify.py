@@ -39,6 +39,11 @@ class VerifyOut(BaseModel):
     threshold: float
     far: float | None
     decision_rule: DecisionRuleOut
+    log10_likelihood_ratio: float | None = Field(
+        description="the evidence: log10 of how much more probable this score is for the "
+        "same source than for a forgery/impostor, from the model's calibration (on trials "
+        "against the number of references its card names); null if the model has none"
+    )
     modality: str
     model: ModelRef
     references_compared: int = Field(description="references scored; the best one decides")
@@ -82,6 +87,7 @@ def _out(result: VerifyResult) -> VerifyOut:
         threshold=result.rule.threshold,
         far=result.rule.far,
         decision_rule=rule_out(result.rule),
+        log10_likelihood_ratio=_evidence(result),
         modality=result.model.modality,
         model=model_ref(result.model),
         references_compared=result.references_compared,
@@ -91,3 +97,8 @@ def _out(result: VerifyResult) -> VerifyOut:
         probe_face=face_out(result.probes[0]),
         image_b_face=face_out(result.probes[1]) if len(result.probes) > 1 else None,
     )
+
+
+def _evidence(result: VerifyResult) -> float | None:
+    calibration = result.model.checkpoint.metadata.likelihood_ratio
+    return None if calibration is None else round(calibration.log10_lr(result.score), 4)

@@ -1,0 +1,194 @@
+"""``twinverify evaluate-folds`` and ``calibrate-out-of-fold``: writer cross-validation
+through fold checkpoints, each scored only on the identities it never trained on."""
+
+import argparse
+import json
+from pathlib import Path
+
+from models.checkpoint import CheckpointMetadata, load_checkpoint, read_metadata, save_checkpoint
+from models.data.held_out import validation_images
+from models.embedding import embed_images
+from models.errors import ConfigError
+from models.evaluation.out_of_fold import (
+    NEGATIVE_KINDS,
+    HeldOutFold,
+    OutOfFoldReport,
+    out_of_fold_calibration,
+    out_of_fold_report,
+)
+from models.evaluation.reference_trials import REFERENCE_COUNTS
+from models.preprocessing import build_preprocessor
+from models.training.loop_parts import select_device
+
+
+def add_out_of_fold_commands(
+    subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    folds = subcommands.add_parser(
+        "evaluate-folds",
+        help="writer cross-validation: each fold checkpoint on its own validation identities; "
+        "per-fold, mean and pooled error rates and Cllr with 1, 3 and 5 references",
+    )
+    _add_fold_arguments(folds)
+    folds.add_argument("--references", type=int, nargs="+", default=list(REFERENCE_COUNTS))
+    folds.add_argument("--out", type=Path, help="write the report as JSON here")
+    folds.set_defaults(handler=_evaluate_folds)
+
+    calibrator = subcommands.add_parser(
+        "calibrate-out-of-fold",
+        help="thresholds and the likelihood-ratio map of a checkpoint from the fold "
+        "checkpoints' held-out trials (every identity scored by a model that never saw it)",
+    )
+    calibrator.add_argument("--checkpoint", type=Path, required=True, help="the model to ship")
+    _add_fold_arguments(calibrator)
+    calibrator.add_argument(
+        "--references",
+        type=int,
+        help="enrolled references per trial (default: the checkpoint's calibration setting)",
+    )
+    calibrator.add_argument(
+        "--negatives",
+        choices=["all", "skilled"],
+        help="negatives the FARs are measured on (default: the checkpoint's setting)",
+    )
+    calibrator.add_argument("--out", type=Path, required=True, help="the calibrated checkpoint")
+    calibrator.set_defaults(handler=_calibrate_out_of_fold)
+
+
+def _add_fold_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--folds", type=Path, nargs="+", required=True, help="one checkpoint per writer fold"
+    )
+    parser.add_argument(
+        "--root", type=Path, help="dataset root (default: the one the folds were trained on)"
+    )
+    parser.add_argument("--draws", type=int, default=10, help="reference sets per identity")
+
+
+def held_out_folds(paths: list[Path], root: Path | None) -> list[HeldOutFold]:
+    device = select_device("auto")
+    folds = []
+    for path in paths:
+        checkpoint = load_checkpoint(path, device)
+        preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
+        images = validation_images(checkpoint, path, root, preprocessor)
+        embeddings = embed_images(checkpoint.model, preprocessor, images.images, device)
+        folds.append(
+            HeldOutFold(
+                label=str(path),
+                embeddings=embeddings.to(device),
+                comparator=checkpoint.model.comparator,
+                identity_names=tuple(images.identity_names),
+                identity_ids=images.identity_ids().to(device),
+                is_forgery=images.is_forgery.to(device),
+            )
+        )
+    return folds
+
+
+def _evaluate_folds(args: argparse.Namespace) -> int:
+    folds = held_out_folds(args.folds, args.root)
+    try:
+        report = out_of_fold_report(folds, args.references, args.draws)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    _print_report(report)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _print_report(report: OutOfFoldReport) -> None:
+    identities = sum(fold.identities for fold in report.folds)
+    print(f"{len(report.folds)} folds, {identities} held-out identities, best of k references")
+    print(f"{'':<8}{'refs':>4}  {'negatives':<9} {'EER %':>7} {'FRR@FAR1% %':>12} {'Cllr':>6}")
+    for index, fold in enumerate(report.folds):
+        for row in fold.table:
+            for kind in _ordered(row.eer):
+                eer = row.eer[kind]
+                print(
+                    f"{'fold ' + str(index):<8}{row.references:>4}  {kind:<9} {100 * eer:>7.2f} "
+                    f"{100 * row.frr_at_far[kind]['1e-02']:>12.2f} {row.cllr[kind]:>6.3f}"
+                )
+    for mean in report.mean:
+        for kind, eer in mean.eer.items():
+            print(
+                f"{'mean':<8}{mean.references:>4}  {kind:<9} {100 * eer:>7.2f} "
+                f"{100 * mean.frr_at_far[kind]['1e-02']:>12.2f} {mean.cllr[kind]:>6.3f}"
+                f"  (min Cllr {mean.min_cllr[kind]:.3f})"
+            )
+    for pooled in report.pooled:
+        for kind in _ordered(pooled.eer):
+            eer = pooled.eer[kind]
+            print(
+                f"{'pooled':<8}{pooled.references:>4}  {kind:<9} {100 * eer:>7.2f} "
+                f"{100 * pooled.frr_at_far[kind]['1e-02']:>12.2f}"
+            )
+
+
+def _check_same_recipe(shipped: CheckpointMetadata, folds: list[Path]) -> None:
+    """Fold scores calibrate the shipped model only if they come from the same model kind:
+    same architecture, comparison and preprocessing (the weights differ by training data)."""
+    for path in folds:
+        fold = read_metadata(path)
+        for part in ("modality", "encoder", "comparison", "preprocessing"):
+            if getattr(fold, part) != getattr(shipped, part):
+                raise ConfigError(
+                    f"{path}: its {part} differs from the checkpoint's; out-of-fold scores "
+                    "only calibrate a model of the same recipe"
+                )
+
+
+def _ordered(kinds: dict[str, float]) -> list[str]:
+    """Skilled forgeries first, the attack that matters, then the others."""
+    return sorted(
+        kinds,
+        key=lambda kind: (
+            kind not in NEGATIVE_KINDS,
+            NEGATIVE_KINDS.index(kind) if kind in NEGATIVE_KINDS else 0,
+            kind,
+        ),
+    )
+
+
+def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
+    shipped = load_checkpoint(args.checkpoint, "cpu")
+    calibration = shipped.metadata.training.get("calibration", {})
+    references = args.references or int(calibration.get("references", 1))
+    negatives = args.negatives or str(calibration.get("negatives", "all"))
+    _check_same_recipe(shipped.metadata, args.folds)
+    folds = held_out_folds(args.folds, args.root)
+    try:
+        points, likelihood_ratio, trials = out_of_fold_calibration(
+            folds, references, negatives, args.draws
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    facts = {
+        "folds": [str(path) for path in args.folds],
+        "identities": sum(len(fold.identity_names) for fold in folds),
+        "references": references,
+        "negatives": negatives,
+        "trials": trials,
+    }
+    metadata = shipped.metadata.model_copy(
+        update={
+            "thresholds": points,
+            "likelihood_ratio": likelihood_ratio,
+            "metrics": {**shipped.metadata.metrics, "out_of_fold_calibration": facts},
+        }
+    )
+    save_checkpoint(args.out, shipped.model, metadata)
+    print(json.dumps(facts))
+    for key, point in points.items():
+        print(
+            f"  {key:<10} threshold {point.threshold:9.5f}  FAR {100 * point.far:.4f} %  "
+            f"FRR {100 * point.frr:.3f} %{'' if point.reliable else '  (unreliable)'}"
+        )
+    print(
+        f"  log10 LR = ({likelihood_ratio.slope:.4f} * score + {likelihood_ratio.offset:.4f}) "
+        f"/ ln 10; Cllr {likelihood_ratio.cllr:.3f} bits (min {likelihood_ratio.min_cllr:.3f})"
+    )
+    print(f"-> {args.out}")
+    return 0
