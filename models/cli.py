@@ -313,7 +313,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint, device)
     preprocessor = build_preprocessor(checkpoint.metadata.preprocessing, _face_options(args))
     dataset = load_folder_dataset(args.root, preprocessor, per_identity=args.per_identity)
-    points, facts = calibrate_on_images(
+    points, evidence, facts = calibrate_on_images(
         checkpoint, preprocessor, dataset.images, device, args.max_negatives
     )
     facts.update(
@@ -326,6 +326,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     metadata = checkpoint.metadata.model_copy(
         update={
             "thresholds": points,
+            "likelihood_ratio": evidence,
             "metrics": {**checkpoint.metadata.metrics, "calibration": facts},
         }
     )

@@ -12,11 +12,12 @@ from models.errors import ConfigError
 from models.evaluation.out_of_fold import (
     NEGATIVE_KINDS,
     HeldOutFold,
+    MeanResult,
     OutOfFoldReport,
     out_of_fold_calibration,
     out_of_fold_report,
 )
-from models.evaluation.reference_trials import REFERENCE_COUNTS
+from models.evaluation.reference_trials import REFERENCE_COUNTS, ReferenceResult
 from models.preprocessing import build_preprocessor
 from models.training.loop_parts import select_device
 
@@ -106,25 +107,24 @@ def _print_report(report: OutOfFoldReport) -> None:
     for index, fold in enumerate(report.folds):
         for row in fold.table:
             for kind in _ordered(row.eer):
-                eer = row.eer[kind]
-                print(
-                    f"{'fold ' + str(index):<8}{row.references:>4}  {kind:<9} {100 * eer:>7.2f} "
-                    f"{100 * row.frr_at_far[kind]['1e-02']:>12.2f} {row.cllr[kind]:>6.3f}"
-                )
+                print(_line(f"fold {index}", row, kind, f" {row.cllr[kind]:>6.3f}"))
     for mean in report.mean:
-        for kind, eer in mean.eer.items():
+        for kind in _ordered(mean.eer):
+            moved = mean.transferred[kind][0]
             print(
-                f"{'mean':<8}{mean.references:>4}  {kind:<9} {100 * eer:>7.2f} "
-                f"{100 * mean.frr_at_far[kind]['1e-02']:>12.2f} {mean.cllr[kind]:>6.3f}"
-                f"  (min Cllr {mean.min_cllr[kind]:.3f})"
+                _line("mean", mean, kind, f" {mean.cllr[kind]:>6.3f}")
+                + f"  (min Cllr {mean.min_cllr[kind]:.3f}; threshold for FAR "
+                f"{100 * moved.target_far:g} % set on the other folds: FAR "
+                f"{100 * moved.far:.2f} %, FRR {100 * moved.frr:.1f} %)"
             )
     for pooled in report.pooled:
         for kind in _ordered(pooled.eer):
-            eer = pooled.eer[kind]
-            print(
-                f"{'pooled':<8}{pooled.references:>4}  {kind:<9} {100 * eer:>7.2f} "
-                f"{100 * pooled.frr_at_far[kind]['1e-02']:>12.2f}"
-            )
+            print(_line("pooled", pooled, kind))
+
+
+def _line(label: str, row: ReferenceResult | MeanResult, kind: str, extra: str = "") -> str:
+    eer, frr = 100 * row.eer[kind], 100 * row.frr_at_far[kind]["1e-02"]
+    return f"{label:<8}{row.references:>4}  {kind:<9} {eer:>7.2f} {frr:>12.2f}{extra}"
 
 
 def _check_same_recipe(shipped: CheckpointMetadata, folds: list[Path]) -> None:

@@ -68,11 +68,11 @@ class Settings(BaseSettings):
         "request names neither far nor threshold",
     )
     signature_default_far: float = Field(
-        default=1e-2,
+        default=5e-2,
         gt=0,
         lt=1,
         description="signature operating point (false accept rate vs skilled forgeries) used "
-        "when a request names neither far nor threshold: a stricter one rejects many genuine "
+        "when a request names neither far nor threshold: stricter ones reject many genuine "
         "signers (the model card gives the FRR of each)",
     )
     max_upload_bytes: int = Field(

@@ -14,6 +14,7 @@ from models.data.image_set import ImageSet
 from models.embedding import embed_images
 from models.evaluation.all_pairs import score_all_pairs
 from models.evaluation.calibration import OperatingPoint, calibrate
+from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration, fit_likelihood_ratio
 from models.evaluation.summary import summarise
 from models.preprocessing import Preprocessor
 
@@ -24,8 +25,9 @@ def calibrate_on_images(
     images: ImageSet,
     device: torch.device,
     max_negatives: int = 2_000_000,
-) -> tuple[dict[str, OperatingPoint], dict[str, Any]]:
-    """The operating points, and a summary of the pairs they were calibrated on."""
+) -> tuple[dict[str, OperatingPoint], LikelihoodRatioCalibration, dict[str, Any]]:
+    """The operating points, the likelihood-ratio map fitted on the same pairs, and a
+    summary of those pairs."""
     checkpoint.model.eval()
     embeddings = embed_images(checkpoint.model, preprocessor, images.images, device)
     scored = score_all_pairs(
@@ -45,4 +47,5 @@ def calibrate_on_images(
         "roc_auc": summary.roc_auc,
         "tar_at_far": summary.tar_at_far,
     }
-    return calibrate(scored.scores, scored.labels), facts
+    evidence = fit_likelihood_ratio(scored.scores, scored.labels, negatives="all negatives")
+    return calibrate(scored.scores, scored.labels), evidence, facts

@@ -4,8 +4,10 @@
 score every identity out of fold. Reported: each fold's reference table, the mean over the
 folds (the protocol's headline figure: not the best fold), and the pooled trials at one
 global threshold, which is how a shipped model's operating points and likelihood-ratio map
-are calibrated. Cllr is cross-validated too: each fold's scores are turned into ratios by
-a logistic map fitted on the *other* folds' trials.
+are calibrated. Calibration is cross-validated too: each fold's scores are judged by
+thresholds and turned into ratios by a logistic map set on the *other* folds' trials, so
+the report says what a stated FAR and a reported ratio are worth on writers, and a model,
+they were not set on.
 """
 
 from collections.abc import Sequence
@@ -23,12 +25,14 @@ from models.evaluation.likelihood_ratio import (
     fit_likelihood_ratio,
     min_cllr,
 )
+from models.evaluation.metrics import rates_at, threshold_at_far
 from models.evaluation.reference_trials import (
     ReferenceProtocol,
     ReferenceResult,
     score_reference_trials,
     summarise_trials,
 )
+from models.evaluation.summary import REPORTED_FARS
 from models.twin import Comparator
 
 NEGATIVE_KINDS = ("skilled", "random")
@@ -46,11 +50,21 @@ class HeldOutFold:
     is_forgery: torch.Tensor
 
 
+class TransferredRates(BaseModel):
+    """A threshold set at ``target_far`` on the *other* folds' trials, applied to this fold:
+    what a stated operating point delivers on writers and a model it was not set on."""
+
+    target_far: float
+    far: float
+    frr: float
+
+
 class FoldTableRow(ReferenceResult):
     """One fold's rates at one reference count, with its cost of evidence per negative kind."""
 
     cllr: dict[str, float]
     min_cllr: dict[str, float]
+    transferred: dict[str, list[TransferredRates]]
 
 
 class FoldResult(BaseModel):
@@ -67,6 +81,7 @@ class MeanResult(BaseModel):
     frr_at_far: dict[str, dict[str, float]]
     cllr: dict[str, float]
     min_cllr: dict[str, float]
+    transferred: dict[str, list[TransferredRates]]
 
 
 class OutOfFoldReport(BaseModel):
@@ -123,6 +138,22 @@ def _cross_validated_cllr(per_fold: list[ScoredPairs], kind: str) -> list[float]
     return costs
 
 
+def _transferred(per_fold: list[ScoredPairs], kind: str) -> list[list[TransferredRates]]:
+    """Per fold, per reported FAR: the other folds' threshold applied to this fold."""
+    table = []
+    for index, trials in enumerate(per_fold):
+        mine = against(trials, kind)
+        others = [t for i, t in enumerate(per_fold) if i != index] or [trials]
+        rest = against(pool(others), kind)
+        row = []
+        for target in REPORTED_FARS:
+            threshold = threshold_at_far(rest.scores, rest.labels, target)
+            far, tar = rates_at(mine.scores, mine.labels, threshold)
+            row.append(TransferredRates(target_far=target, far=far, frr=1.0 - tar))
+        table.append(row)
+    return table
+
+
 def _kinds(trials: ScoredPairs) -> list[str]:
     return [kind for kind in NEGATIVE_KINDS if (trials.kinds == kind).any()]
 
@@ -146,15 +177,20 @@ def out_of_fold_report(
             kind: [min_cllr(against(t, kind).scores, against(t, kind).labels) for t in per_fold]
             for kind in kinds
         }
+        moved = {kind: _transferred(per_fold, kind) for kind in kinds}
         results = [summarise_trials(trials, protocol) for trials in per_fold]
-        for index, result in enumerate(results):
-            row = FoldTableRow(
+        rows = [
+            FoldTableRow(
                 **result.model_dump(),
                 cllr={kind: costs[kind][index] for kind in kinds},
                 min_cllr={kind: minimum[kind][index] for kind in kinds},
+                transferred={kind: moved[kind][index] for kind in kinds},
             )
+            for index, result in enumerate(results)
+        ]
+        for index, row in enumerate(rows):
             fold_tables[index].append(row)
-        means.append(_mean(references, results, costs, minimum))
+        means.append(_mean(references, rows))
         pooled.append(summarise_trials(pool(per_fold), protocol))
     fold_results = [
         FoldResult(label=fold.label, identities=len(fold.identity_names), table=fold_tables[i])
@@ -163,25 +199,35 @@ def out_of_fold_report(
     return OutOfFoldReport(folds=fold_results, mean=means, pooled=pooled)
 
 
-def _mean(
-    references: int,
-    results: list[ReferenceResult],
-    costs: dict[str, list[float]],
-    minimum: dict[str, list[float]],
-) -> MeanResult:
-    kinds = list(costs)
+def _mean(references: int, rows: list[FoldTableRow]) -> MeanResult:
+    kinds = list(rows[0].cllr)
+
+    def average(values: list[float]) -> float:
+        return float(np.mean(values))
+
     return MeanResult(
         references=references,
-        eer={kind: float(np.mean([r.eer[kind] for r in results])) for kind in kinds},
+        eer={kind: average([r.eer[kind] for r in rows]) for kind in kinds},
         frr_at_far={
             kind: {
-                far: float(np.mean([r.frr_at_far[kind][far] for r in results]))
-                for far in results[0].frr_at_far[kind]
+                far: average([r.frr_at_far[kind][far] for r in rows])
+                for far in rows[0].frr_at_far[kind]
             }
             for kind in kinds
         },
-        cllr={kind: float(np.mean(values)) for kind, values in costs.items()},
-        min_cllr={kind: float(np.mean(values)) for kind, values in minimum.items()},
+        cllr={kind: average([r.cllr[kind] for r in rows]) for kind in kinds},
+        min_cllr={kind: average([r.min_cllr[kind] for r in rows]) for kind in kinds},
+        transferred={
+            kind: [
+                TransferredRates(
+                    target_far=point.target_far,
+                    far=average([r.transferred[kind][i].far for r in rows]),
+                    frr=average([r.transferred[kind][i].frr for r in rows]),
+                )
+                for i, point in enumerate(rows[0].transferred[kind])
+            ]
+            for kind in kinds
+        },
     )
 
 

@@ -97,8 +97,14 @@ async def test_models_lists_enabled_and_disabled_modalities(
     assert (signature["name"], signature["version"]) == ("test-signature", "1")
     assert signature["embedding_size"] == 128
     assert signature["score_kind"] == "negative_euclidean_distance"
-    assert set(signature["thresholds"]) == {"eer", "far_1e-02", "far_1e-03", "far_1e-04"}
-    assert signature["default_operating_point"] == "far_1e-02"  # the signature default FAR
+    assert set(signature["thresholds"]) == {
+        "eer",
+        "far_5e-02",
+        "far_1e-02",
+        "far_1e-03",
+        "far_1e-04",
+    }
+    assert signature["default_operating_point"] == "far_5e-02"  # the signature default FAR
     assert signature["likelihood_ratio"]["slope"] > 0  # more alike, more evidence
     assert 0 < signature["metrics"]["validation"]["eer"] < 0.2
     assert models["face"]["enabled"] is False

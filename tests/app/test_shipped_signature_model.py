@@ -2,7 +2,8 @@
 
 Enrols five genuine signatures of a validation writer through the API, then verifies
 every other genuine signature and every skilled forgery of that writer at the service's
-default operating point (FAR 1e-2 on skilled forgeries, calibrated with five references).
+default operating point (FAR 5e-2 on skilled forgeries, calibrated out of fold with five
+references).
 """
 
 import io
@@ -21,13 +22,13 @@ from tests.app.service import ADMIN_KEY, assert_problem, default_key, files
 from tests.helpers import dataset_path
 
 CEDAR = dataset_path("cedar")
-# Measured on the first validation writer at the default operating point (FAR 1e-2 on
-# skilled forgeries): 15 of 19 genuine accepted, 1 of 24 skilled forgeries accepted (at
-# FAR 1e-3 it was 9 of 19 and 1 of 24). The model card gives the rates over all
-# validation writers.
-GENUINE_ACCEPTED_AT_LEAST = 14
-FORGERIES_ACCEPTED_AT_MOST = 1
-# One clear case each way (scores -0.06 and -0.90 against a threshold of -0.23).
+# Measured on the first validation writer at the default operating point (FAR 5e-2 on
+# skilled forgeries, threshold set out of fold): 19 of 19 genuine accepted, 2 of 24 skilled
+# forgeries accepted (at FAR 1e-2: 19 and 1; at 1e-3: 17 and 0). The model card gives the
+# rates over all writers.
+GENUINE_ACCEPTED_AT_LEAST = 18
+FORGERIES_ACCEPTED_AT_MOST = 2
+# One clear case each way (scores -0.26 and -0.96 against a threshold of -0.49).
 GENUINE_PROBE, FORGERY_PROBE = 18, 1
 
 pytestmark = [
@@ -75,7 +76,7 @@ async def test_genuine_signatures_verify_and_skilled_forgeries_do_not(
         key = default_key(tmp_path)
         models = (await client.get("/v1/models", headers=key)).json()
         signature = next(m for m in models["models"] if m["modality"] == "signature")
-        assert signature["name"] == "signature-cedar"
+        assert (signature["name"], signature["version"]) == ("signature-v2", "2")
         enrolled = await client.post(
             "/v1/enroll",
             data={"modality": "signature", "external_id": "writer", "create": "true"},

@@ -52,9 +52,9 @@ async def test_verify_against_a_subject_and_pairwise(
         assert body["references_compared"] == 3
         assert body["stale_references"] == 0
         assert body["subject"]["id"] == subject_id
-        assert body["far"] == 1e-2  # the settings' default operating point for signatures
-        assert body["threshold"] == pytest.approx(thresholds["far_1e-02"].threshold)
-        assert body["decision_rule"]["operating_point"] == "far_1e-02"
+        assert body["far"] == 5e-2  # the settings' default operating point for signatures
+        assert body["threshold"] == pytest.approx(thresholds["far_5e-02"].threshold)
+        assert body["decision_rule"]["operating_point"] == "far_5e-02"
         # A zero distance is strong evidence of the same writer, bounded by the trial count.
         assert body["log10_likelihood_ratio"] == pytest.approx(evidence.log10_lr(0.0), abs=1e-3)
         assert body["log10_likelihood_ratio"] > 1

@@ -84,7 +84,7 @@ def test_train_writes_checkpoint_state_and_metrics(trained_run: Path) -> None:
     assert metadata.provenance.validation_identities == 3
     assert metadata.provenance.images == 100
     assert metadata.provenance.skipped_images == 0
-    assert set(metadata.thresholds) == {"eer", "far_1e-02", "far_1e-03", "far_1e-04"}
+    assert set(metadata.thresholds) == {"eer", "far_5e-02", "far_1e-02", "far_1e-03", "far_1e-04"}
     assert metadata.training["loss"]["mining"] == "batch_hard"
     assert metadata.metrics["validation"]["pairs"] > 0
     assert (run / "last.safetensors").is_file()
@@ -336,3 +336,22 @@ def test_validation_without_positive_pairs_is_refused_before_training(
     assert main(["train", "--config", str(config), "--no-progress"]) == 2
     assert "two genuine images" in capsys.readouterr().err
     assert not (tmp_path / "run" / "metrics.jsonl").exists()
+
+
+def test_calibrate_sets_thresholds_and_evidence_from_a_labelled_folder(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "calibrated.safetensors"
+    checkpoint = str(trained_run / "run" / "best.safetensors")
+    root = str(trained_run / "digits")
+    assert main(["calibrate", "--checkpoint", checkpoint, "--root", root, "--out", str(out)]) == 0
+    metadata = read_metadata(out)
+    facts = metadata.metrics["calibration"]
+    # every pair of the 100 images: 10 x 45 same-digit pairs, the rest different digits
+    assert (facts["positive_pairs"], facts["negative_pairs"]) == (450, 4950 - 450)
+    evidence = metadata.likelihood_ratio
+    assert evidence is not None
+    assert (evidence.target_trials, evidence.non_target_trials) == (450, 4500)
+    assert evidence.negatives == "all negatives"
+    assert evidence.slope > 0
+    assert metadata.thresholds["eer"].positives == 450

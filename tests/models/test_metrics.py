@@ -83,8 +83,10 @@ def test_calibration_points() -> None:
     scores = np.concatenate([rng.normal(1, 0.5, 2000), rng.normal(-1, 0.5, 20000)])
     labels = np.concatenate([np.ones(2000), np.zeros(20000)])
     points = calibrate(scores, labels)
-    assert set(points) == {"eer", "far_1e-02", "far_1e-03", "far_1e-04"}
+    assert set(points) == {"eer", "far_5e-02", "far_1e-02", "far_1e-03", "far_1e-04"}
     assert points[operating_point_key(1e-3)].far <= 1e-3
+    assert points["far_5e-02"].far <= 5e-2
+    assert points["eer"].threshold >= points["far_5e-02"].threshold  # EER ~0 here: stricter
     assert points["far_1e-04"].reliable
     assert points["far_1e-04"].negatives == 20000
     assert points["far_1e-04"].threshold >= points["far_1e-02"].threshold >= points["eer"].threshold

@@ -52,6 +52,13 @@ def test_every_fold_scores_only_its_own_held_out_identities(
         rows = [fold["table"][index] for fold in report["folds"]]
         assert mean["eer"]["random"] == pytest.approx(np.mean([r["eer"]["random"] for r in rows]))
         assert mean["cllr"]["random"] == pytest.approx(np.mean([r["cllr"]["random"] for r in rows]))
+        # Each fold is judged by thresholds set on the other fold, at every reported FAR.
+        moved = [r["transferred"]["random"] for r in rows]
+        assert [point["target_far"] for point in moved[0]] == [1e-2, 1e-3]
+        assert mean["transferred"]["random"][0]["frr"] == pytest.approx(
+            np.mean([m[0]["frr"] for m in moved])
+        )
+        assert all(0.0 <= m[0]["far"] <= 1.0 for m in moved)
     assert report["pooled"][1]["trials"] == {"genuine": 2 * 3 * 10 * 5, "random": 2 * 3 * 10 * 20}
     printed = capsys.readouterr().out
     assert "2 folds, 6 held-out identities" in printed
