@@ -18,6 +18,7 @@ from models.evaluation.out_of_fold import (
     out_of_fold_report,
 )
 from models.evaluation.reference_trials import REFERENCE_COUNTS, ReferenceResult
+from models.evaluation.trial_calibration import Negatives
 from models.preprocessing import build_preprocessor
 from models.training.loop_parts import select_device
 
@@ -141,22 +142,23 @@ def _check_same_recipe(shipped: CheckpointMetadata, folds: list[Path]) -> None:
 
 
 def _ordered(kinds: dict[str, float]) -> list[str]:
-    """Skilled forgeries first, the attack that matters, then the others."""
-    return sorted(
-        kinds,
-        key=lambda kind: (
-            kind not in NEGATIVE_KINDS,
-            NEGATIVE_KINDS.index(kind) if kind in NEGATIVE_KINDS else 0,
-            kind,
-        ),
-    )
+    """Skilled forgeries first, the attack that matters, then random ones."""
+    return [kind for kind in NEGATIVE_KINDS if kind in kinds]
+
+
+def _negatives(value: object) -> Negatives:
+    if value == "skilled":
+        return "skilled"
+    if value == "all":
+        return "all"
+    raise ConfigError(f"negatives {value!r}: expected 'all' or 'skilled'")
 
 
 def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
     shipped = load_checkpoint(args.checkpoint, "cpu")
     calibration = shipped.metadata.training.get("calibration", {})
     references = args.references or int(calibration.get("references", 1))
-    negatives = args.negatives or str(calibration.get("negatives", "all"))
+    negatives = _negatives(args.negatives or calibration.get("negatives", "all"))
     _check_same_recipe(shipped.metadata, args.folds)
     folds = held_out_folds(args.folds, args.root)
     try:

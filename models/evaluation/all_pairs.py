@@ -5,6 +5,7 @@ against a genuine image of another ("random") or against a skilled forgery of th
 identity ("skilled"). Forgery-forgery and cross-identity forgery pairs are not scored.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,21 @@ class ScoredPairs:
     scores: NDArray[np.float64]
     labels: NDArray[np.int64]
     kinds: NDArray[np.str_]
+
+
+def against(trials: ScoredPairs, kind: str) -> ScoredPairs:
+    """The positive trials and the negatives of one kind."""
+    chosen = (trials.labels == 1) | (trials.kinds == kind)
+    return ScoredPairs(trials.scores[chosen], trials.labels[chosen], trials.kinds[chosen])
+
+
+def pool(parts: Sequence[ScoredPairs]) -> ScoredPairs:
+    """Several sets of trials as one."""
+    return ScoredPairs(
+        np.concatenate([p.scores for p in parts]),
+        np.concatenate([p.labels for p in parts]),
+        np.concatenate([p.kinds for p in parts]),
+    )
 
 
 @dataclass(frozen=True)

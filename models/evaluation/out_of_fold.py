@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from pydantic import BaseModel
 
-from models.evaluation.all_pairs import ScoredPairs
-from models.evaluation.calibration import OperatingPoint, calibrate
+from models.evaluation.all_pairs import ScoredPairs, against, pool
+from models.evaluation.calibration import OperatingPoint
 from models.evaluation.likelihood_ratio import (
     LikelihoodRatioCalibration,
     cllr,
@@ -33,6 +33,7 @@ from models.evaluation.reference_trials import (
     summarise_trials,
 )
 from models.evaluation.summary import REPORTED_FARS
+from models.evaluation.trial_calibration import Negatives, calibrate_trials, calibration_negatives
 from models.twin import Comparator
 
 NEGATIVE_KINDS = ("skilled", "random")
@@ -110,29 +111,17 @@ def fold_trials(fold: HeldOutFold, protocol: ReferenceProtocol) -> ScoredPairs:
     )
 
 
-def against(trials: ScoredPairs, kind: str) -> ScoredPairs:
-    """The positive trials and the negatives of one kind."""
-    chosen = (trials.labels == 1) | (trials.kinds == kind)
-    return ScoredPairs(trials.scores[chosen], trials.labels[chosen], trials.kinds[chosen])
-
-
-def pool(parts: Sequence[ScoredPairs]) -> ScoredPairs:
-    return ScoredPairs(
-        np.concatenate([p.scores for p in parts]),
-        np.concatenate([p.labels for p in parts]),
-        np.concatenate([p.kinds for p in parts]),
-    )
+def _other_folds(per_fold: list[ScoredPairs], index: int, kind: str) -> ScoredPairs:
+    """Every fold's trials but fold ``index``'s, against one negative kind. One fold alone
+    has no others: it is calibrated on itself (optimistic)."""
+    others = [t for i, t in enumerate(per_fold) if i != index] or per_fold
+    return against(pool(others), kind)
 
 
 def _cross_validated_cllr(per_fold: list[ScoredPairs], kind: str) -> list[float]:
     costs = []
     for index, trials in enumerate(per_fold):
-        mine = against(trials, kind)
-        if len(per_fold) == 1:
-            # One fold alone has no other folds to calibrate on: fit on itself (optimistic).
-            rest = mine
-        else:
-            rest = against(pool([t for i, t in enumerate(per_fold) if i != index]), kind)
+        mine, rest = against(trials, kind), _other_folds(per_fold, index, kind)
         fitted = fit_likelihood_ratio(rest.scores, rest.labels, negatives=kind)
         costs.append(cllr(fitted.slope * mine.scores + fitted.offset, mine.labels))
     return costs
@@ -142,9 +131,7 @@ def _transferred(per_fold: list[ScoredPairs], kind: str) -> list[list[Transferre
     """Per fold, per reported FAR: the other folds' threshold applied to this fold."""
     table = []
     for index, trials in enumerate(per_fold):
-        mine = against(trials, kind)
-        others = [t for i, t in enumerate(per_fold) if i != index] or [trials]
-        rest = against(pool(others), kind)
+        mine, rest = against(trials, kind), _other_folds(per_fold, index, kind)
         row = []
         for target in REPORTED_FARS:
             threshold = threshold_at_far(rest.scores, rest.labels, target)
@@ -152,6 +139,10 @@ def _transferred(per_fold: list[ScoredPairs], kind: str) -> list[list[Transferre
             row.append(TransferredRates(target_far=target, far=far, frr=1.0 - tar))
         table.append(row)
     return table
+
+
+def _min_cllr(trials: ScoredPairs) -> float:
+    return min_cllr(trials.scores, trials.labels)
 
 
 def _kinds(trials: ScoredPairs) -> list[str]:
@@ -173,10 +164,7 @@ def out_of_fold_report(
             continue
         kinds = _kinds(pool(per_fold))
         costs = {kind: _cross_validated_cllr(per_fold, kind) for kind in kinds}
-        minimum = {
-            kind: [min_cllr(against(t, kind).scores, against(t, kind).labels) for t in per_fold]
-            for kind in kinds
-        }
+        minimum = {kind: [_min_cllr(against(t, kind)) for t in per_fold] for kind in kinds}
         moved = {kind: _transferred(per_fold, kind) for kind in kinds}
         results = [summarise_trials(trials, protocol) for trials in per_fold]
         rows = [
@@ -232,22 +220,12 @@ def _mean(references: int, rows: list[FoldTableRow]) -> MeanResult:
 
 
 def out_of_fold_calibration(
-    folds: Sequence[HeldOutFold], references: int, negatives: str, draws: int = 10
+    folds: Sequence[HeldOutFold], references: int, negatives: Negatives, draws: int = 10
 ) -> tuple[dict[str, OperatingPoint], LikelihoodRatioCalibration, int]:
     """Operating points and likelihood-ratio map from every fold's held-out trials, pooled:
     each identity scored by the model that never saw it. Also returns the trial count."""
     check_disjoint(folds)
     protocol = ReferenceProtocol(references, "max", draws)
-    trials = pool([fold_trials(fold, protocol) for fold in folds])
-    if negatives == "skilled":
-        trials = against(trials, "skilled")
-        described = "skilled forgeries"
-    else:
-        described = "all negatives"
-    if not (trials.labels == 0).any():
-        raise ValueError(f"the held-out identities have no {described} to calibrate on")
-    points = calibrate(trials.scores, trials.labels)
-    fitted = fit_likelihood_ratio(
-        trials.scores, trials.labels, negatives=described, references=references
-    )
+    trials = calibration_negatives(pool([fold_trials(f, protocol) for f in folds]), negatives)
+    points, fitted = calibrate_trials(trials, negatives, references)
     return points, fitted, int(trials.labels.size)

@@ -11,13 +11,14 @@ from typing import Any
 from models.data.image_set import ImageSet
 from models.errors import DatasetError
 from models.evaluation.all_pairs import ScoredPairs
-from models.evaluation.calibration import OperatingPoint, calibrate
-from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration, fit_likelihood_ratio
+from models.evaluation.calibration import OperatingPoint
+from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration
 from models.evaluation.reference_trials import (
     ReferenceProtocol,
     reference_report,
     score_reference_trials,
 )
+from models.evaluation.trial_calibration import calibrate_trials, calibration_negatives
 from models.training.config import CalibrationConfig
 from models.training.validation import ValidationResult
 from models.twin import Comparator
@@ -56,28 +57,14 @@ def calibration_trials(
     """The validation trials ``config`` asks to calibrate on: shaped like the service's use
     (``references`` enrolled images), negatives restricted to skilled forgeries if asked."""
     trials = _calibration_trials(comparator, result, images, config)
-    return negatives_as_configured(trials, config.negatives)
-
-
-def negatives_as_configured(trials: ScoredPairs, negatives: str) -> ScoredPairs:
-    """All trials, or (``"skilled"``) the positives and the skilled-forgery negatives."""
-    if negatives != "skilled":
-        return trials
-    chosen = (trials.labels == 1) | (trials.kinds == "skilled")
-    if chosen.all() or not (trials.labels[chosen] == 0).any():
-        raise DatasetError("calibration.negatives = 'skilled' but validation has no forgeries")
-    return ScoredPairs(trials.scores[chosen], trials.labels[chosen], trials.kinds[chosen])
+    return calibration_negatives(trials, config.negatives)
 
 
 def shipped_calibration(
     trials: ScoredPairs, config: CalibrationConfig
 ) -> tuple[dict[str, OperatingPoint], LikelihoodRatioCalibration]:
     """Operating points and the score -> log-likelihood-ratio map, from the same trials."""
-    described = "skilled forgeries" if config.negatives == "skilled" else "all negatives"
-    likelihood_ratio = fit_likelihood_ratio(
-        trials.scores, trials.labels, negatives=described, references=config.references
-    )
-    return calibrate(trials.scores, trials.labels), likelihood_ratio
+    return calibrate_trials(trials, config.negatives, config.references)
 
 
 def reference_table(
