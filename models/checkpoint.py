@@ -21,6 +21,7 @@ from models.networks import EncoderSpec, build_encoder
 from models.networks.registry import build_projection
 from models.preprocessing import PreprocessSpec
 from models.provenance import DataProvenance
+from models.reference_scoring import ReferenceScoring
 from models.safetensors_io import open_safetensors, write_safetensors
 from models.twin import ComparisonSpec, TwinNetwork, build_comparator
 
@@ -47,6 +48,11 @@ class CheckpointMetadata(BaseModel):
         default=None,
         description="score -> calibrated log10 likelihood ratio (same source vs not), fitted "
         "on the same trials as the thresholds",
+    )
+    reference_scoring: ReferenceScoring = Field(
+        default_factory=ReferenceScoring,
+        description="how a probe's scores against a subject's references become one score "
+        "(the thresholds are calibrated on that score)",
     )
     metrics: dict[str, Any] = Field(default_factory=dict)
     provenance: DataProvenance | None = None

@@ -21,11 +21,12 @@ from models.errors import ConfigError, TwinverifyError
 from models.evaluation.folder_calibration import calibrate_on_images
 from models.evaluation.pairs_evaluation import EvaluationReport, evaluate_report
 from models.evaluation.plots import save_plots
-from models.evaluation.reference_trials import AGGREGATIONS, REFERENCE_COUNTS, reference_report
+from models.evaluation.reference_trials import REFERENCE_COUNTS, reference_report, scoring_for
 from models.out_of_fold_cli import add_out_of_fold_commands
 from models.preprocessing import Preprocessor, build_preprocessor
 from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions
 from models.provenance import DataProvenance
+from models.reference_scoring import SCORING_RULES
 from models.training.config import load_config
 from models.training.datasets import load_training_data
 from models.training.loop_parts import select_device
@@ -76,7 +77,11 @@ def add_training_commands(
     )
     _add_held_out_arguments(held_out)
     held_out.add_argument("--references", type=int, nargs="+", default=list(REFERENCE_COUNTS))
-    held_out.add_argument("--aggregation", choices=AGGREGATIONS, default="max")
+    held_out.add_argument(
+        "--aggregation",
+        choices=SCORING_RULES,
+        help="how scores against the references become one (default: the checkpoint's rule)",
+    )
     held_out.add_argument("--draws", type=int, default=10, help="reference sets per identity")
     held_out.add_argument("--out", type=Path, help="write the table as JSON here")
     held_out.set_defaults(handler=_evaluate_references)
@@ -266,20 +271,25 @@ def _evaluate_references(args: argparse.Namespace) -> int:
     images = _held_out_images(args, checkpoint, preprocessor)
     checkpoint.model.eval()
     embeddings = embed_images(checkpoint.model, preprocessor, images.images, device).to(device)
-    results = reference_report(
-        embeddings,
-        checkpoint.model.comparator,
-        images.identity_ids().to(device),
-        images.is_forgery.to(device),
-        args.references,
+    identity_ids, is_forgery = images.identity_ids().to(device), images.is_forgery.to(device)
+    comparator = checkpoint.model.comparator
+    scoring, estimated = scoring_for(
         args.aggregation,
-        args.draws,
+        checkpoint.metadata.reference_scoring,
+        embeddings,
+        comparator,
+        identity_ids,
+        is_forgery,
+    )
+    results = reference_report(
+        embeddings, comparator, identity_ids, is_forgery, args.references, scoring, args.draws
     )
     print(
         f"model {checkpoint.metadata.name} v{checkpoint.metadata.version}: "
         f"{len(images.identity_names)} {'unseen' if args.all_identities else 'validation'} "
-        f"identities, {len(images)} images, {args.aggregation} over references, "
-        f"{args.draws} draws"
+        f"identities, {len(images)} images, {scoring.rule} over references"
+        + (" (prior spread estimated on these identities)" if estimated else "")
+        + f", {args.draws} draws"
     )
     print(
         f"{'refs':>4}  {'negatives':<9} {'trials':>7} {'EER %':>7} {'FRR@FAR1% %':>12} "

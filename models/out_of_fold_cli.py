@@ -17,9 +17,10 @@ from models.evaluation.out_of_fold import (
     out_of_fold_calibration,
     out_of_fold_report,
 )
-from models.evaluation.reference_trials import REFERENCE_COUNTS, ReferenceResult
+from models.evaluation.reference_trials import REFERENCE_COUNTS, ReferenceResult, scoring_for
 from models.evaluation.trial_calibration import Negatives
 from models.preprocessing import build_preprocessor
+from models.reference_scoring import SCORING_RULES, ReferenceScoring, ScoringRule
 from models.training.loop_parts import select_device
 
 
@@ -65,9 +66,17 @@ def _add_fold_arguments(parser: argparse.ArgumentParser) -> None:
         "--root", type=Path, help="dataset root (default: the one the folds were trained on)"
     )
     parser.add_argument("--draws", type=int, default=10, help="reference sets per identity")
+    parser.add_argument(
+        "--aggregation",
+        choices=SCORING_RULES,
+        help="how scores against the references become one (default: each checkpoint's rule; "
+        "a prior spread a fold lacks is estimated on its held-out identities)",
+    )
 
 
-def held_out_folds(paths: list[Path], root: Path | None) -> list[HeldOutFold]:
+def held_out_folds(
+    paths: list[Path], root: Path | None, rule: ScoringRule | None = None
+) -> list[HeldOutFold]:
     device = select_device("auto")
     folds = []
     for path in paths:
@@ -75,21 +84,33 @@ def held_out_folds(paths: list[Path], root: Path | None) -> list[HeldOutFold]:
         preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
         images = validation_images(checkpoint, path, root, preprocessor)
         embeddings = embed_images(checkpoint.model, preprocessor, images.images, device)
+        embeddings = embeddings.to(device)
+        identity_ids, is_forgery = images.identity_ids().to(device), images.is_forgery.to(device)
+        comparator = checkpoint.model.comparator
+        scoring, _ = scoring_for(
+            rule,
+            checkpoint.metadata.reference_scoring,
+            embeddings,
+            comparator,
+            identity_ids,
+            is_forgery,
+        )
         folds.append(
             HeldOutFold(
                 label=str(path),
-                embeddings=embeddings.to(device),
-                comparator=checkpoint.model.comparator,
+                embeddings=embeddings,
+                comparator=comparator,
                 identity_names=tuple(images.identity_names),
-                identity_ids=images.identity_ids().to(device),
-                is_forgery=images.is_forgery.to(device),
+                identity_ids=identity_ids,
+                is_forgery=is_forgery,
+                scoring=scoring,
             )
         )
     return folds
 
 
 def _evaluate_folds(args: argparse.Namespace) -> int:
-    folds = held_out_folds(args.folds, args.root)
+    folds = held_out_folds(args.folds, args.root, args.aggregation)
     try:
         report = out_of_fold_report(folds, args.references, args.draws)
     except ValueError as exc:
@@ -103,7 +124,8 @@ def _evaluate_folds(args: argparse.Namespace) -> int:
 
 def _print_report(report: OutOfFoldReport) -> None:
     identities = sum(fold.identities for fold in report.folds)
-    print(f"{len(report.folds)} folds, {identities} held-out identities, best of k references")
+    rule = report.pooled[0].aggregation if report.pooled else "max"
+    print(f"{len(report.folds)} folds, {identities} held-out identities, {rule} over references")
     print(f"{'':<8}{'refs':>4}  {'negatives':<9} {'EER %':>7} {'FRR@FAR1% %':>12} {'Cllr':>6}")
     for index, fold in enumerate(report.folds):
         for row in fold.table:
@@ -154,13 +176,23 @@ def _negatives(value: object) -> Negatives:
     raise ConfigError(f"negatives {value!r}: expected 'all' or 'skilled'")
 
 
+def _shipped_scoring(args: argparse.Namespace, folds: list[HeldOutFold]) -> ReferenceScoring:
+    """The shipped model's own scoring: its fold's when it is one of the folds (its prior
+    spread from its own held-out identities), else from its validation identities."""
+    for path, fold in zip(args.folds, folds, strict=True):
+        if path.resolve() == args.checkpoint.resolve():
+            return fold.scoring
+    return held_out_folds([args.checkpoint], args.root, args.aggregation)[0].scoring
+
+
 def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
     shipped = load_checkpoint(args.checkpoint, "cpu")
     calibration = shipped.metadata.training.get("calibration", {})
     references = args.references or int(calibration.get("references", 1))
     negatives = _negatives(args.negatives or calibration.get("negatives", "all"))
     _check_same_recipe(shipped.metadata, args.folds)
-    folds = held_out_folds(args.folds, args.root)
+    folds = held_out_folds(args.folds, args.root, args.aggregation)
+    scoring = _shipped_scoring(args, folds)
     try:
         points, likelihood_ratio, trials = out_of_fold_calibration(
             folds, references, negatives, args.draws
@@ -172,11 +204,13 @@ def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
         "identities": sum(len(fold.identity_names) for fold in folds),
         "references": references,
         "negatives": negatives,
+        "scoring": scoring.model_dump(),
         "trials": trials,
     }
     metadata = shipped.metadata.model_copy(
         update={
             "thresholds": points,
+            "reference_scoring": scoring,
             "likelihood_ratio": likelihood_ratio,
             "metrics": {**shipped.metadata.metrics, "out_of_fold_calibration": facts},
         }

@@ -9,6 +9,7 @@ import torch
 
 from app.inference.registry import LoadedModel
 from models.embedding import embed_images
+from models.reference_scoring import subject_scores, subject_spread
 
 
 def embed(model: LoadedModel, images: list[torch.Tensor]) -> np.ndarray:
@@ -27,3 +28,25 @@ def scores_against(model: LoadedModel, probe: np.ndarray, references: np.ndarray
     matrix = torch.from_numpy(np.ascontiguousarray(references, dtype=np.float32))
     scores: np.ndarray = model.cpu_comparator.matrix(query, matrix)[0].numpy()
     return scores
+
+
+def subject_score(model: LoadedModel, scores: np.ndarray, references: np.ndarray) -> float:
+    """One subject's score from the probe's ``(k,)`` scores against its ``(k, D)`` references,
+    by the model's reference scoring (the rule its thresholds were calibrated on)."""
+    scoring = model.checkpoint.metadata.reference_scoring
+    among = scores_among(model, references) if scoring.needs_reference_scores else None
+    return float(subject_scores(scores, scoring, among))
+
+
+def reference_spread(model: LoadedModel, references: np.ndarray) -> float:
+    """How alike one subject's ``(k, D)`` references are, as the model's scoring shrinks it."""
+    scoring = model.checkpoint.metadata.reference_scoring
+    return subject_spread(scores_among(model, references), scoring)
+
+
+@torch.inference_mode()
+def scores_among(model: LoadedModel, references: np.ndarray) -> np.ndarray:
+    """``(k, D) -> (k, k)`` similarities of a subject's references to one another."""
+    matrix = torch.from_numpy(np.ascontiguousarray(references, dtype=np.float32))
+    among: np.ndarray = model.cpu_comparator.matrix(matrix, matrix).double().numpy()
+    return among

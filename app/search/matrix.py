@@ -1,6 +1,7 @@
 """One growable float32 matrix of embeddings with their reference and subject ids."""
 
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,6 +23,8 @@ class EmbeddingMatrix:
         self._subjects: list[uuid.UUID] = []
         self._count_per_code: dict[int, int] = {}
         self._most_per_subject: int | None = 0
+        self._members: dict[int, list[uuid.UUID]] = {}  # reference ids per subject code
+        self._spread_of: dict[int, float] = {}  # per subject, dropped when its rows change
 
     def __len__(self) -> int:
         return len(self._reference_ids)
@@ -38,6 +41,27 @@ class EmbeddingMatrix:
 
     def subject(self, code: int) -> uuid.UUID:
         return self._subjects[code]
+
+    @property
+    def subject_count(self) -> int:
+        """How many subject codes exist (codes of subjects with no rows left included)."""
+        return len(self._subjects)
+
+    def subject_rows(self, code: int) -> list[int]:
+        """The rows holding one subject's references."""
+        return [self._row_of[reference] for reference in self._members.get(code, [])]
+
+    def spreads(self, spread: Callable[[np.ndarray], float]) -> np.ndarray:
+        """``(subject_count,)``: ``spread`` of each subject's ``(k, D)`` references, NaN for a
+        code with no rows. Cached per subject until its references change, so ``spread``
+        must be the same function for the life of this matrix (one model, one matrix)."""
+        out = np.full(self.subject_count, np.nan)
+        for code in self._members:
+            value = self._spread_of.get(code)
+            if value is None:
+                value = self._spread_of[code] = spread(self._vectors[self.subject_rows(code)])
+            out[code] = value
+        return out
 
     def reference_id(self, row: int) -> uuid.UUID:
         return self._reference_ids[row]
@@ -62,6 +86,8 @@ class EmbeddingMatrix:
         self._subject_codes[row] = code
         self._reference_ids.append(reference_id)
         self._row_of[reference_id] = row
+        self._members.setdefault(code, []).append(reference_id)
+        self._spread_of.pop(code, None)
         count = self._count_per_code.get(code, 0) + 1
         self._count_per_code[code] = count
         if self._most_per_subject is not None:
@@ -80,11 +106,14 @@ class EmbeddingMatrix:
             self._reference_ids[row] = moved
             self._row_of[moved] = row
         self._reference_ids.pop()
+        self._members[code].remove(reference_id)
+        self._spread_of.pop(code, None)
         remaining = self._count_per_code[code] - 1
         if remaining:
             self._count_per_code[code] = remaining
         else:
             del self._count_per_code[code]  # the code stays reserved; subjects are few
+            del self._members[code]
         self._most_per_subject = None  # recomputed lazily
         return True
 

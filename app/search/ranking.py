@@ -1,4 +1,9 @@
-"""From per-reference scores to the best subjects: exact top-k over distinct subjects."""
+"""From per-reference scores to the best subjects: exact top-k over distinct subjects.
+
+A model whose subjects score by their best reference (``max``) takes the fast path; one
+that scores by the mean over references, less a per-subject spread, groups the rows by
+subject first. Either way a subject's score is the one verify gives it.
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -46,4 +51,45 @@ def best_subjects(
         )
         if len(candidates) == top_k:
             break
+    return candidates
+
+
+def mean_subject_scores(
+    matrix: EmbeddingMatrix, scores: np.ndarray, offsets: np.ndarray | None
+) -> np.ndarray:
+    """``(subject_count,)`` mean score over each subject's rows, less its offset (the
+    subject's spread); ``-inf`` for a code with no rows left."""
+    codes = matrix.subject_codes
+    sums = np.bincount(codes, weights=scores, minlength=matrix.subject_count)
+    counts = np.bincount(codes, minlength=matrix.subject_count)
+    out = np.full(matrix.subject_count, -np.inf)
+    live = counts > 0
+    out[live] = sums[live] / counts[live]
+    if offsets is not None:
+        out[live] -= offsets[live]
+    return out
+
+
+def best_subjects_by_score(
+    matrix: EmbeddingMatrix,
+    subject_scores: np.ndarray,
+    scores: np.ndarray,
+    threshold: float,
+    top_k: int,
+) -> list[Candidate]:
+    """The ``top_k`` subjects whose ``subject_scores`` (one per code) pass ``threshold``,
+    best first (ties by code: enrolment order); each with its best-scoring reference."""
+    passing = np.flatnonzero(subject_scores >= threshold)
+    order = passing[np.lexsort((passing, -subject_scores[passing]))][:top_k]
+    candidates = []
+    for code in order:
+        rows = matrix.subject_rows(int(code))
+        best_row = rows[int(np.argmax(scores[rows]))]
+        candidates.append(
+            Candidate(
+                matrix.subject(int(code)),
+                float(subject_scores[code]),
+                matrix.reference_id(best_row),
+            )
+        )
     return candidates

@@ -3,13 +3,21 @@
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.db.engine import transaction
 from app.db.models import ApiKey, Subject
 from app.inference.images import PreparedImage
 from app.inference.registry import LoadedModel
-from app.inference.scoring import scores_against
+from app.inference.scoring import reference_spread, scores_against
 from app.repository import subjects as subject_rows
-from app.search.ranking import Candidate, best_subjects
+from app.search.matrix import EmbeddingMatrix
+from app.search.ranking import (
+    Candidate,
+    best_subjects,
+    best_subjects_by_score,
+    mean_subject_scores,
+)
 from app.services.audit import Decision, record_decision
 from app.services.runtime import Runtime, model_key
 from app.services.thresholds import DecisionRule, decision_rule
@@ -49,9 +57,7 @@ def identify(
         ranked: list[Candidate] = []
         best_score: float | None = None
         if matrix is not None and searched:
-            scores = scores_against(model, vectors[0], matrix.vectors)
-            ranked = best_subjects(matrix, scores, rule.threshold, top_k)
-            best_score = float(scores.max())
+            ranked, best_score = _rank(model, matrix, vectors[0], rule.threshold, top_k)
     candidates = _with_subjects(runtime, key.gallery_id, ranked)
     result = IdentifyResult(candidates, rule, model, searched, stale, prepared[0])
     record_decision(
@@ -75,6 +81,25 @@ def identify(
         ),
     )
     return result
+
+
+def _rank(
+    model: LoadedModel, matrix: EmbeddingMatrix, probe: np.ndarray, threshold: float, top_k: int
+) -> tuple[list[Candidate], float]:
+    """The passing subjects, best first, and the best subject score (passing or not), by the
+    model's reference scoring: the same score verify gives each subject."""
+    scores = scores_against(model, probe, matrix.vectors)
+    scoring = model.checkpoint.metadata.reference_scoring
+    if scoring.rule == "max":
+        return best_subjects(matrix, scores, threshold, top_k), float(scores.max())
+    offsets = (
+        matrix.spreads(lambda references: reference_spread(model, references))
+        if scoring.needs_reference_scores
+        else None
+    )
+    per_subject = mean_subject_scores(matrix, scores, offsets)
+    ranked = best_subjects_by_score(matrix, per_subject, scores, threshold, top_k)
+    return ranked, float(per_subject.max())
 
 
 def _with_subjects(

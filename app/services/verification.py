@@ -1,10 +1,9 @@
 """1:1 verification: a probe against a subject's references, or against a second image.
 
-A subject's score is the best score over its references of the serving model (the maximum:
-one good reference is enough, and identify ranks subjects by the same rule, so a subject's
-verify score equals its identify score). Note that with many references the maximum
-accepts impostors somewhat more often than the single-pair FAR the threshold was calibrated
-for; enrol a few good references rather than many.
+A subject's score combines the probe's scores against its references of the serving model
+by the model's reference scoring (``models/reference_scoring.py``: the best one, or the
+mean less the subject's own spread), the rule its thresholds were calibrated on; identify
+ranks subjects by the same rule, so a subject's verify score equals its identify score.
 """
 
 import uuid
@@ -18,7 +17,7 @@ from app.db.models import ApiKey, Subject
 from app.db.vectors import decode_vector
 from app.inference.images import ImageLimits, PreparedImage, prepare_image
 from app.inference.registry import LoadedModel
-from app.inference.scoring import embed, scores_against
+from app.inference.scoring import embed, scores_against, subject_score
 from app.repository import references
 from app.services.audit import Decision, record_decision
 from app.services.enrollment import SubjectChoice, find_subject
@@ -94,9 +93,10 @@ def verify_subject(
     matrix = np.stack([decode_vector(r.embedding, r.dimension) for r in current])
     scores = scores_against(model, vector, matrix)
     best = int(np.argmax(scores))
+    score = subject_score(model, scores, matrix)
     result = VerifyResult(
-        match=bool(scores[best] >= rule.threshold),
-        score=float(scores[best]),
+        match=score >= rule.threshold,
+        score=score,
         rule=rule,
         model=model,
         references_compared=len(current),
@@ -117,7 +117,8 @@ def verify_pair(
         model, threshold.far, threshold.value, runtime.settings.default_far(modality)
     )
     vectors, prepared = embed_probes(runtime, model, first, second)
-    score = float(scores_against(model, vectors[0], vectors[1:])[0])
+    # image_b is a subject with one reference: scored by the same rule
+    score = subject_score(model, scores_against(model, vectors[0], vectors[1:]), vectors[1:])
     result = VerifyResult(
         match=score >= rule.threshold,
         score=score,

@@ -34,6 +34,7 @@ from models.evaluation.reference_trials import (
 )
 from models.evaluation.summary import REPORTED_FARS
 from models.evaluation.trial_calibration import Negatives, calibrate_trials, calibration_negatives
+from models.reference_scoring import BEST_REFERENCE, ReferenceScoring
 from models.twin import Comparator
 
 NEGATIVE_KINDS = ("skilled", "random")
@@ -49,6 +50,7 @@ class HeldOutFold:
     identity_names: tuple[str, ...]
     identity_ids: torch.Tensor
     is_forgery: torch.Tensor
+    scoring: ReferenceScoring = BEST_REFERENCE
 
 
 class TransferredRates(BaseModel):
@@ -105,7 +107,9 @@ def check_disjoint(folds: Sequence[HeldOutFold]) -> None:
             seen[name] = fold.label
 
 
-def fold_trials(fold: HeldOutFold, protocol: ReferenceProtocol) -> ScoredPairs:
+def fold_trials(fold: HeldOutFold, references: int, draws: int, seed: int = 0) -> ScoredPairs:
+    """The fold's reference trials, scored by the fold model's own reference scoring."""
+    protocol = ReferenceProtocol(references, fold.scoring, draws, seed)
     return score_reference_trials(
         fold.embeddings, fold.comparator, fold.identity_ids, fold.is_forgery, protocol
     )
@@ -157,9 +161,9 @@ def out_of_fold_report(
     fold_tables: list[list[FoldTableRow]] = [[] for _ in folds]
     means, pooled = [], []
     for references in counts:
-        protocol = ReferenceProtocol(references, "max", draws, seed)
+        protocol = ReferenceProtocol(references, folds[0].scoring, draws, seed)
         try:
-            per_fold = [fold_trials(fold, protocol) for fold in folds]
+            per_fold = [fold_trials(fold, references, draws, seed) for fold in folds]
         except ValueError:
             continue
         kinds = _kinds(pool(per_fold))
@@ -225,7 +229,7 @@ def out_of_fold_calibration(
     """Operating points and likelihood-ratio map from every fold's held-out trials, pooled:
     each identity scored by the model that never saw it. Also returns the trial count."""
     check_disjoint(folds)
-    protocol = ReferenceProtocol(references, "max", draws)
-    trials = calibration_negatives(pool([fold_trials(f, protocol) for f in folds]), negatives)
+    per_fold = [fold_trials(fold, references, draws) for fold in folds]
+    trials = calibration_negatives(pool(per_fold), negatives)
     points, fitted = calibrate_trials(trials, negatives, references)
     return points, fitted, int(trials.labels.size)

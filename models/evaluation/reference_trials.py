@@ -3,13 +3,13 @@
 For every identity and every draw, ``k`` of its genuine images become the enrolled
 references. Each remaining genuine image is a positive trial; each skilled forgery of the
 identity is a ``skilled`` negative; genuine images of the other identities are ``random``
-negatives. A trial's score aggregates the questioned image's scores against the ``k``
-references, and every identity shares one global threshold, exactly as in the service.
+negatives. A trial's score is the questioned image's scores against the ``k`` references
+turned into one by the checkpoint's :class:`ReferenceScoring` (the service's own rule), and
+every identity shares one global threshold, exactly as in the service.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
@@ -19,10 +19,15 @@ from pydantic import BaseModel
 from models.evaluation.all_pairs import ScoredPairs
 from models.evaluation.metrics import equal_error_rate, rates_at, threshold_at_far
 from models.evaluation.summary import REPORTED_FARS
+from models.reference_scoring import (
+    BEST_REFERENCE,
+    ReferenceScoring,
+    ScoringRule,
+    mean_genuine_pair_score,
+    subject_scores,
+)
 from models.twin import Comparator
 
-Aggregation = Literal["max", "mean"]
-AGGREGATIONS: tuple[Aggregation, ...] = ("max", "mean")
 REFERENCE_COUNTS = (1, 3, 5)
 
 
@@ -31,16 +36,33 @@ class ReferenceProtocol:
     """``references`` enrolled images per identity, drawn ``draws`` times with ``seed``."""
 
     references: int
-    aggregation: Aggregation = "max"
+    scoring: ReferenceScoring = BEST_REFERENCE
     draws: int = 10
     seed: int = 0
 
 
-def aggregate(scores: torch.Tensor, aggregation: Aggregation) -> torch.Tensor:
-    """``(..., k)`` scores against k references -> ``(...)``: the best one, or their mean."""
-    if aggregation == "max":
-        return scores.max(dim=-1).values
-    return scores.mean(dim=-1)
+def scoring_for(
+    rule: ScoringRule | None,
+    shipped: ReferenceScoring,
+    embeddings: torch.Tensor,
+    comparator: Comparator,
+    identity_ids: torch.Tensor,
+    is_forgery: torch.Tensor,
+) -> tuple[ReferenceScoring, bool]:
+    """The checkpoint's own scoring, or ``rule`` instead. A rule that needs a prior spread the
+    checkpoint does not carry estimates it on these identities (one number; say so). Returns
+    the scoring and whether its prior was estimated here."""
+    if rule is None or rule == shipped.rule:
+        return shipped, False
+    if rule != "mean_minus_spread":
+        return ReferenceScoring(rule=rule), False
+    if shipped.prior_spread is not None:
+        return ReferenceScoring(rule=rule, prior_spread=shipped.prior_spread), False
+    with torch.inference_mode():
+        scores = comparator.matrix(embeddings, embeddings).cpu().double().numpy()
+    ids = identity_ids.cpu().numpy().astype(np.int64)
+    prior = mean_genuine_pair_score(scores, ids, is_forgery.cpu().numpy().astype(bool))
+    return ReferenceScoring(rule=rule, prior_spread=prior), True
 
 
 def _identity_parts(
@@ -70,11 +92,11 @@ def score_reference_trials(
     ids = identity_ids.cpu().numpy().astype(np.int64)
     forged = is_forgery.cpu().numpy().astype(bool)
     with torch.inference_mode():
-        similarity = comparator.matrix(embeddings, embeddings).cpu()
+        similarity = comparator.matrix(embeddings, embeddings).cpu().double().numpy()
     generator = np.random.default_rng(protocol.seed)
     parts = _identity_parts(ids, forged)
     all_genuine = np.flatnonzero(~forged)
-    scores: list[torch.Tensor] = []
+    scores: list[NDArray[np.float64]] = []
     kinds: list[NDArray[np.str_]] = []
     for identity, (genuine, forgeries) in parts.items():
         if genuine.size <= protocol.references:
@@ -82,7 +104,8 @@ def score_reference_trials(
         others = all_genuine[ids[all_genuine] != identity]
         for _ in range(protocol.draws):
             chosen = generator.permutation(genuine)
-            references = torch.from_numpy(chosen[: protocol.references])
+            references = chosen[: protocol.references]
+            among = similarity[np.ix_(references, references)]
             for kind, questioned in (
                 ("genuine", chosen[protocol.references :]),
                 ("skilled", forgeries),
@@ -90,14 +113,14 @@ def score_reference_trials(
             ):
                 if questioned.size == 0:
                     continue
-                rows = similarity[torch.from_numpy(questioned)][:, references]
-                scores.append(aggregate(rows, protocol.aggregation))
+                rows = similarity[np.ix_(questioned, references)]
+                scores.append(subject_scores(rows, protocol.scoring, among))
                 kinds.append(np.full(questioned.size, kind))
     if not scores:
         raise ValueError(f"no identity has more than {protocol.references} genuine images")
     kind_array = np.concatenate(kinds)
     return ScoredPairs(
-        torch.cat(scores).double().numpy(),
+        np.concatenate(scores),
         (kind_array == "genuine").astype(np.int64),
         kind_array,
     )
@@ -107,7 +130,7 @@ class ReferenceResult(BaseModel):
     """Error rates of one protocol, per negative kind, at one global threshold per kind."""
 
     references: int
-    aggregation: Aggregation
+    aggregation: ScoringRule
     trials: dict[str, int]
     eer: dict[str, float]
     frr_at_far: dict[str, dict[str, float]]
@@ -129,7 +152,7 @@ def summarise_trials(trials: ScoredPairs, protocol: ReferenceProtocol) -> Refere
     rates = {kind: _rates(trials, kind) for kind in negative_kinds}
     return ReferenceResult(
         references=protocol.references,
-        aggregation=protocol.aggregation,
+        aggregation=protocol.scoring.rule,
         trials={str(kind): int(count) for kind, count in zip(kinds, counts, strict=True)},
         eer={kind: eer for kind, (eer, _) in rates.items()},
         frr_at_far={kind: frr for kind, (_, frr) in rates.items()},
@@ -142,14 +165,14 @@ def reference_report(
     identity_ids: torch.Tensor,
     is_forgery: torch.Tensor,
     counts: Sequence[int] = REFERENCE_COUNTS,
-    aggregation: Aggregation = "max",
+    scoring: ReferenceScoring = BEST_REFERENCE,
     draws: int = 10,
     seed: int = 0,
 ) -> list[ReferenceResult]:
     """One :class:`ReferenceResult` per reference count the identities can support."""
     results = []
     for references in counts:
-        protocol = ReferenceProtocol(references, aggregation, draws, seed)
+        protocol = ReferenceProtocol(references, scoring, draws, seed)
         try:
             trials = score_reference_trials(
                 embeddings, comparator, identity_ids, is_forgery, protocol

@@ -15,6 +15,7 @@ from models.losses import LossSpec
 from models.losses.objectives import COMPATIBLE_COMPARISONS
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec
+from models.reference_scoring import ScoringRule
 from models.twin import ComparisonSpec
 
 
@@ -104,6 +105,12 @@ class CalibrationConfig(_Strict):
         "hardest attack when the data has skilled forgeries",
     )
     draws: int = Field(default=10, ge=1, le=1000, description="reference sets drawn per identity")
+    scoring: ScoringRule = Field(
+        default="max",
+        description="how a probe's scores against a subject's references become one score: "
+        "the best one (max), their mean, or mean_minus_spread (the mean less how alike the "
+        "subject's own references are; see models/reference_scoring.py)",
+    )
 
 
 class TrainConfig(_Strict):

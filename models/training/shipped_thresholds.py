@@ -8,6 +8,8 @@ false accepts counted on skilled forgeries, the attack that matters.
 
 from typing import Any
 
+import torch
+
 from models.data.image_set import ImageSet
 from models.errors import DatasetError
 from models.evaluation.all_pairs import ScoredPairs
@@ -19,6 +21,7 @@ from models.evaluation.reference_trials import (
     score_reference_trials,
 )
 from models.evaluation.trial_calibration import calibrate_trials, calibration_negatives
+from models.reference_scoring import ReferenceScoring, mean_genuine_pair_score
 from models.training.config import CalibrationConfig
 from models.training.validation import ValidationResult
 from models.twin import Comparator
@@ -36,12 +39,30 @@ def check_calibration(images: ImageSet, config: CalibrationConfig) -> None:
         )
 
 
-def _calibration_trials(
+def reference_scoring(
     comparator: Comparator, result: ValidationResult, images: ImageSet, config: CalibrationConfig
+) -> ReferenceScoring:
+    """The rule ``config`` names, with its prior spread from the validation identities."""
+    if config.scoring != "mean_minus_spread":
+        return ReferenceScoring(rule=config.scoring)
+    with torch.inference_mode():
+        scores = comparator.matrix(result.embeddings, result.embeddings).cpu().double().numpy()
+    prior = mean_genuine_pair_score(
+        scores, images.identity_ids().numpy(), images.is_forgery.numpy().astype(bool)
+    )
+    return ReferenceScoring(rule=config.scoring, prior_spread=prior)
+
+
+def _calibration_trials(
+    comparator: Comparator,
+    result: ValidationResult,
+    images: ImageSet,
+    config: CalibrationConfig,
+    scoring: ReferenceScoring,
 ) -> ScoredPairs:
-    if config.references == 1:
+    if config.references == 1 and scoring.rule != "mean_minus_spread":
         return result.pairs
-    protocol = ReferenceProtocol(config.references, "max", config.draws)
+    protocol = ReferenceProtocol(config.references, scoring, config.draws)
     try:
         return score_reference_trials(
             result.embeddings, comparator, images.identity_ids(), images.is_forgery, protocol
@@ -52,11 +73,16 @@ def _calibration_trials(
 
 
 def calibration_trials(
-    comparator: Comparator, result: ValidationResult, images: ImageSet, config: CalibrationConfig
+    comparator: Comparator,
+    result: ValidationResult,
+    images: ImageSet,
+    config: CalibrationConfig,
+    scoring: ReferenceScoring,
 ) -> ScoredPairs:
     """The validation trials ``config`` asks to calibrate on: shaped like the service's use
-    (``references`` enrolled images), negatives restricted to skilled forgeries if asked."""
-    trials = _calibration_trials(comparator, result, images, config)
+    (``references`` enrolled images, scored by ``scoring``), negatives restricted to skilled
+    forgeries if asked."""
+    trials = _calibration_trials(comparator, result, images, config, scoring)
     return calibration_negatives(trials, config.negatives)
 
 
@@ -68,10 +94,10 @@ def shipped_calibration(
 
 
 def reference_table(
-    comparator: Comparator, result: ValidationResult, images: ImageSet
+    comparator: Comparator, result: ValidationResult, images: ImageSet, scoring: ReferenceScoring
 ) -> list[dict[str, Any]]:
     """EER and FRR at fixed FAR per negative kind with 1, 3 and 5 enrolled references."""
     results = reference_report(
-        result.embeddings, comparator, images.identity_ids(), images.is_forgery
+        result.embeddings, comparator, images.identity_ids(), images.is_forgery, scoring=scoring
     )
     return [entry.model_dump() for entry in results]

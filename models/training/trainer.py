@@ -32,6 +32,7 @@ from models.training.precision import Precision, select_precision
 from models.training.shipped_thresholds import (
     calibration_trials,
     check_calibration,
+    reference_scoring,
     reference_table,
     shipped_calibration,
 )
@@ -258,7 +259,8 @@ def _save_best(
 ) -> None:
     comparison = config.resolved_comparison
     comparator = model.comparator
-    trials = calibration_trials(comparator, result, validation_set, config.calibration)
+    scoring = reference_scoring(comparator, result, validation_set, config.calibration)
+    trials = calibration_trials(comparator, result, validation_set, config.calibration, scoring)
     thresholds, likelihood_ratio = shipped_calibration(trials, config.calibration)
     metadata = describe(
         model,
@@ -270,10 +272,11 @@ def _save_best(
         preprocessing=config.preprocessing,
         thresholds=thresholds,
         likelihood_ratio=likelihood_ratio,
+        reference_scoring=scoring,
         metrics={
             "epoch": epoch + 1,
             "validation": result.summary.model_dump(),
-            "references": reference_table(comparator, result, validation_set),
+            "references": reference_table(comparator, result, validation_set, scoring),
         },
         provenance=provenance,
         training=config.model_dump(mode="json"),

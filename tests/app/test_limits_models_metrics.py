@@ -106,6 +106,8 @@ async def test_models_lists_enabled_and_disabled_modalities(
     }
     assert signature["default_operating_point"] == "far_5e-02"  # the signature default FAR
     assert signature["likelihood_ratio"]["slope"] > 0  # more alike, more evidence
+    # the test model scores subjects by their best reference (no prior: omitted)
+    assert signature["reference_scoring"] == {"rule": "max", "prior_weight": 1.0}
     assert 0 < signature["metrics"]["validation"]["eer"] < 0.2
     assert models["face"]["enabled"] is False
     assert "name" not in models["face"]

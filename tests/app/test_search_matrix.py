@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.search.matrix import EmbeddingMatrix
-from app.search.ranking import best_subjects
+from app.search.ranking import best_subjects, best_subjects_by_score, mean_subject_scores
 
 Rows = dict[uuid.UUID, tuple[uuid.UUID, np.ndarray]]
 
@@ -63,3 +63,76 @@ def test_removing_an_unknown_reference_and_adding_twice_change_nothing() -> None
     assert matrix.remove(reference)
     assert len(matrix) == 0
     assert best_subjects(matrix, np.empty(0, dtype=np.float32), 0.0, 3) == []
+
+
+def naive_mean_minus_spread(rows: Rows, query: np.ndarray) -> dict[uuid.UUID, float]:
+    """Per subject: mean dot score of the probe less the mean dot score among its rows
+    (its own value when it has one row), straight from the row list."""
+    by_subject: dict[uuid.UUID, list[np.ndarray]] = {}
+    for subject, vector in rows.values():
+        by_subject.setdefault(subject, []).append(vector)
+    out = {}
+    for subject, vectors in by_subject.items():
+        stack = np.stack(vectors).astype(np.float64)
+        among = stack @ stack.T
+        k = len(vectors)
+        spread = among[np.triu_indices(k, 1)].mean() if k > 1 else 0.0
+        out[subject] = float((stack @ query).mean() - spread)
+    return out
+
+
+def dot_spread(vectors: np.ndarray) -> float:
+    k = vectors.shape[0]
+    among = vectors.astype(np.float64) @ vectors.astype(np.float64).T
+    return float(among[np.triu_indices(k, 1)].mean()) if k > 1 else 0.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_adapted_subject_scores_equal_a_naive_scan_and_spreads_are_cached(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    subjects = [uuid.uuid4() for _ in range(12)]
+    matrix = EmbeddingMatrix(4)
+    rows: Rows = {}
+    computed: list[int] = []
+
+    def counted(vectors: np.ndarray) -> float:
+        computed.append(vectors.shape[0])
+        return dot_spread(vectors)
+
+    for step in range(200):
+        if rows and rng.random() < 0.3:
+            victim = list(rows)[int(rng.integers(len(rows)))]
+            assert matrix.remove(victim)
+            del rows[victim]
+        else:
+            reference, subject = uuid.uuid4(), subjects[int(rng.integers(len(subjects)))]
+            vector = rng.normal(size=4).astype(np.float32)
+            matrix.add(reference, subject, vector)
+            rows[reference] = (subject, vector)
+        if step % 20 != 19 or not rows:
+            continue
+        query = rng.normal(size=4)
+        scores = matrix.vectors.astype(np.float64) @ query
+        per_code = mean_subject_scores(matrix, scores, matrix.spreads(counted))
+        expected = naive_mean_minus_spread(rows, query)
+        got = {matrix.subject(c): per_code[c] for c in range(matrix.subject_count)}
+        live = {s: v for s, v in got.items() if np.isfinite(v)}
+        assert live.keys() == expected.keys()
+        for subject, value in expected.items():
+            assert live[subject] == pytest.approx(value, abs=1e-5)
+        ranked = best_subjects_by_score(matrix, per_code, scores, -np.inf, top_k=3)
+        assert [c.subject_id for c in ranked] == sorted(expected, key=lambda s: -expected[s])[:3]
+        for candidate in ranked:  # its best reference is one of its own rows
+            assert rows[candidate.reference_id][0] == candidate.subject_id
+        # Asking again computes nothing: each subject's spread is cached until it changes.
+        before = len(computed)
+        matrix.spreads(counted)
+        assert len(computed) == before
+
+    # One enrolment recomputes that one subject's spread only.
+    subject = next(iter(rows.values()))[0]
+    matrix.spreads(counted)
+    before = len(computed)
+    matrix.add(uuid.uuid4(), subject, rng.normal(size=4).astype(np.float32))
+    matrix.spreads(counted)
+    assert len(computed) == before + 1

@@ -1,14 +1,17 @@
 """Verify (1:1) and identify (1:N) over HTTP with a real model, and their audit trail."""
 
 from pathlib import Path
+from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEvent
-from models.checkpoint import load_checkpoint
+from models.checkpoint import load_checkpoint, save_checkpoint
+from models.reference_scoring import ReferenceScoring
 from tests.app.client import client_for
 from tests.app.service import (
     assert_problem,
@@ -203,3 +206,76 @@ async def test_verify_and_identify_errors_are_problems(
             401,
             "invalid-api-key",
         )
+
+
+async def test_adapted_scoring_is_the_same_in_verify_and_identify(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> None:
+    """A model that scores a subject by its mean reference score less the subject's spread:
+    verify gives the known answer (rebuilt from pairwise scores through the API), identify
+    gives every subject that same score, and a deleted reference changes both alike."""
+    prior, weight = -0.5, 1.0
+    source = load_checkpoint(signature_checkpoint)
+    scoring = ReferenceScoring(rule="mean_minus_spread", prior_spread=prior, prior_weight=weight)
+    adapted = tmp_path / "adapted.safetensors"
+    metadata = source.metadata.model_copy(update={"reference_scoring": scoring})
+    save_checkpoint(adapted, source.model, metadata)
+    by_digit = digit_indices()
+    settings = service_settings(tmp_path, database_url, adapted)
+    async with client_for(settings, ready=True) as client:
+        key = default_key(tmp_path)
+
+        async def verify(data: dict[str, str], *images: bytes) -> dict[str, Any]:
+            names = ["image", "image_b"]
+            response = await client.post(
+                "/v1/verify",
+                data={"modality": "signature", "threshold": "-1000", **data},
+                files=[
+                    (names[i], (f"{i}.png", image, "image/png")) for i, image in enumerate(images)
+                ],
+                headers=key,
+            )
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        async def raw(first: int, second: int) -> float:
+            # a pair is a subject with one reference: its score is the raw score less the prior
+            return float((await verify({}, png(first), png(second)))["score"]) + prior
+
+        references = by_digit[3][100:104]
+        enrolled = (await enroll(client, key, references, "w3")).json()
+        for digit in (1, 5, 8):
+            await enroll(client, key, by_digit[digit][100:104], f"w{digit}")
+        probe = by_digit[3][120]
+
+        async def expected(kept: list[int]) -> float:
+            probe_scores = [await raw(probe, r) for r in kept]
+            pairs = [await raw(a, b) for i, a in enumerate(kept) for b in kept[i + 1 :]]
+            spread = (sum(pairs) + weight * prior) / (len(pairs) + weight)
+            return float(np.mean(probe_scores)) - spread
+
+        async def identified() -> dict[str, float]:
+            found = await identify(client, key, png(probe), top_k=10, threshold="-1000")
+            candidates = found.json()["candidates"]
+            return {c["subject"]["external_id"]: c["score"] for c in candidates}
+
+        verified = await verify({"external_id": "w3"}, png(probe))
+        assert verified["score"] == pytest.approx(await expected(references), abs=1e-4)
+        ranked = await identified()
+        assert set(ranked) == {"w1", "w3", "w5", "w8"}
+        assert ranked["w3"] == pytest.approx(verified["score"], abs=1e-5)
+        for name in ("w1", "w5", "w8"):
+            other = await verify({"external_id": name}, png(probe))
+            assert ranked[name] == pytest.approx(other["score"], abs=1e-5)
+
+        # Remove a reference: the subject's spread is rebuilt, in verify and identify alike.
+        gone = enrolled["images"][0]["reference_id"]
+        subject_id = enrolled["subject"]["id"]
+        deleted = await client.delete(f"/v1/subjects/{subject_id}/references/{gone}", headers=key)
+        assert deleted.status_code == 204
+        after = await verify({"external_id": "w3"}, png(probe))
+        assert after["references_compared"] == 3
+        assert after["score"] == pytest.approx(await expected(references[1:]), abs=1e-4)
+        assert after["score"] != pytest.approx(verified["score"], abs=1e-4)
+        assert (await identified())["w3"] == pytest.approx(after["score"], abs=1e-5)

@@ -201,6 +201,23 @@ def test_skilled_calibration_without_forgeries_is_refused_before_training(
     assert not (tmp_path / "run" / "metrics.jsonl").exists()
 
 
+def test_training_ships_the_adapted_scoring_it_calibrated_on(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "adapted.toml"
+    text = CONFIG.format(out=tmp_path / "run", root=trained_run / "digits", epochs=1)
+    config.write_text(text + '[calibration]\nreferences = 3\nscoring = "mean_minus_spread"\n')
+    assert main(["train", "--config", str(config), "--no-progress"]) == 0
+    metadata = read_metadata(tmp_path / "run" / "best.safetensors")
+    scoring = metadata.reference_scoring
+    assert scoring.rule == "mean_minus_spread"
+    assert scoring.prior_spread is not None
+    assert scoring.prior_spread < 0  # a negative distance between two genuine images
+    # the stored reference table was scored by the same rule
+    assert {row["aggregation"] for row in metadata.metrics["references"]} == {"mean_minus_spread"}
+    assert read_metadata(trained_run / "run" / "best.safetensors").reference_scoring.rule == "max"
+
+
 def test_resume_continues_after_the_last_epoch(trained_run: Path) -> None:
     config = trained_run / "more.toml"
     config.write_text(CONFIG.format(out=trained_run / "run", root=trained_run / "digits", epochs=3))

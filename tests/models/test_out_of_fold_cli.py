@@ -108,3 +108,30 @@ def test_out_of_fold_scores_calibrate_only_a_model_of_their_recipe(
     code = main([*arguments, *map(str, folds), "--out", str(tmp_path / "x.safetensors")])
     assert code == 2
     assert "its encoder differs" in capsys.readouterr().err
+
+
+def test_calibrate_out_of_fold_with_the_adapted_rule_ships_it(
+    folds: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Thresholds set on mean-minus-spread scores ship with that rule and the shipped
+    fold's own prior spread (its held-out identities' mean genuine-pair score)."""
+    out = tmp_path / "adapted.safetensors"
+    arguments = ["calibrate-out-of-fold", "--checkpoint", str(folds[0]), "--folds"]
+    rule = ["--aggregation", "mean_minus_spread", "--references", "3"]
+    assert main([*arguments, *map(str, folds), *rule, "--out", str(out)]) == 0
+    scoring = read_metadata(out).reference_scoring
+    assert scoring.rule == "mean_minus_spread"
+    assert scoring.prior_spread is not None
+    assert scoring.prior_spread < 0  # a negative distance between two genuine digits
+    plain = tmp_path / "plain.safetensors"
+    assert main([*arguments, *map(str, folds), "--references", "3", "--out", str(plain)]) == 0
+    assert read_metadata(plain).reference_scoring.rule == "max"
+    # the same trials scored two ways: the thresholds differ
+    adapted_point = read_metadata(out).thresholds["far_1e-02"].threshold
+    assert adapted_point != read_metadata(plain).thresholds["far_1e-02"].threshold
+    capsys.readouterr()
+    assert main(["evaluate-folds", "--folds", *map(str, folds), "--references", "3"]) == 0
+    assert "max over references" in capsys.readouterr().out
+    evaluated = ["evaluate-folds", "--folds", *map(str, folds), *rule]
+    assert main(evaluated) == 0
+    assert "mean_minus_spread over references" in capsys.readouterr().out

@@ -9,6 +9,7 @@ from models.evaluation.reference_trials import (
     reference_report,
     score_reference_trials,
 )
+from models.reference_scoring import ReferenceScoring
 from models.twin.comparators import EuclideanComparator
 
 # Two identities on a line: genuine images near 0 and near 100, each with two forgeries
@@ -41,8 +42,8 @@ def test_trial_counts_follow_the_protocol() -> None:
 
 
 def test_max_takes_the_closest_reference_and_mean_the_average() -> None:
-    best = trials(ReferenceProtocol(references=3, aggregation="max", draws=3))
-    average = trials(ReferenceProtocol(references=3, aggregation="mean", draws=3))
+    best = trials(ReferenceProtocol(3, ReferenceScoring(rule="max"), draws=3))
+    average = trials(ReferenceProtocol(3, ReferenceScoring(rule="mean"), draws=3))
     # with all 4 genuine images spread 1 apart, the questioned one is 1 from its nearest
     # reference and 2 from the references on average (1, 2, 3 or 1, 1, 2 ... over draws)
     assert (best.scores[best.kinds == "genuine"] == -1.0).all()
@@ -69,3 +70,15 @@ def test_report_rates_and_skips_unsupported_counts() -> None:
         # every genuine image is closer to its own references than any forgery or stranger
         assert entry.eer == {"random": 0.0, "skilled": 0.0}
         assert entry.frr_at_far["skilled"]["1e-03"] == 0.0
+
+
+def test_mean_minus_spread_trials_score_by_the_subject_rule() -> None:
+    scoring = ReferenceScoring(rule="mean_minus_spread", prior_spread=-1.5, prior_weight=0)
+    adapted = trials(ReferenceProtocol(3, scoring, draws=3))
+    average = trials(ReferenceProtocol(3, ReferenceScoring(rule="mean"), draws=3))
+    # same draws (same seed): each trial moves by its reference set's own spread, and the
+    # references of identity 0 ({0..3} less one) are never more than 3 apart
+    shift = adapted.scores - average.scores
+    assert (shift >= 1.0).all()
+    assert (shift <= 3.0).all()
+    assert adapted.kinds.tolist() == average.kinds.tolist()

@@ -9,6 +9,7 @@ from app.api.deps import CurrentKeyDep, RuntimeDep
 from app.inference.registry import LoadedModel
 from models.evaluation.calibration import OperatingPoint, operating_point_key
 from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration
+from models.reference_scoring import ReferenceScoring
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -30,6 +31,10 @@ class ModelOut(BaseModel):
     )
     likelihood_ratio: LikelihoodRatioCalibration | None = Field(
         default=None, description="score -> log10 likelihood ratio, as verify reports it"
+    )
+    reference_scoring: ReferenceScoring | None = Field(
+        default=None,
+        description="how a probe's scores against a subject's references become its score",
     )
     metrics: dict[str, Any] | None = None
     provenance: dict[str, Any] | None = None
@@ -67,6 +72,7 @@ def _enabled(model: LoadedModel, default_point: str) -> ModelOut:
         preprocessing=meta.preprocessing.model_dump(),
         thresholds=meta.thresholds,
         likelihood_ratio=meta.likelihood_ratio,
+        reference_scoring=meta.reference_scoring,
         default_operating_point=default_point if default_point in meta.thresholds else None,
         metrics=meta.metrics,
         provenance=meta.provenance.model_dump(mode="json") if meta.provenance else None,
