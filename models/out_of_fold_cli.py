@@ -17,10 +17,15 @@ from models.evaluation.out_of_fold import (
     out_of_fold_calibration,
     out_of_fold_report,
 )
-from models.evaluation.reference_trials import REFERENCE_COUNTS, ReferenceResult, scoring_for
+from models.evaluation.reference_trials import (
+    REFERENCE_COUNTS,
+    ReferenceResult,
+    reference_report,
+    scoring_for,
+)
 from models.evaluation.trial_calibration import Negatives
 from models.preprocessing import build_preprocessor
-from models.reference_scoring import SCORING_RULES, ReferenceScoring, ScoringRule
+from models.reference_scoring import SCORING_RULES, ScoringRule
 from models.training.loop_parts import select_device
 
 
@@ -176,13 +181,21 @@ def _negatives(value: object) -> Negatives:
     raise ConfigError(f"negatives {value!r}: expected 'all' or 'skilled'")
 
 
-def _shipped_scoring(args: argparse.Namespace, folds: list[HeldOutFold]) -> ReferenceScoring:
-    """The shipped model's own scoring: its fold's when it is one of the folds (its prior
-    spread from its own held-out identities), else from its validation identities."""
+def _shipped_fold(args: argparse.Namespace, folds: list[HeldOutFold]) -> HeldOutFold:
+    """The shipped model on its own validation identities: its fold when it is one of the
+    folds (so its prior spread comes from its own held-out identities)."""
     for path, fold in zip(args.folds, folds, strict=True):
         if path.resolve() == args.checkpoint.resolve():
-            return fold.scoring
-    return held_out_folds([args.checkpoint], args.root, args.aggregation)[0].scoring
+            return fold
+    return held_out_folds([args.checkpoint], args.root, args.aggregation)[0]
+
+
+def _reference_table(fold: HeldOutFold) -> list[dict[str, object]]:
+    """The checkpoint's stored 1 / 3 / 5-reference table, scored by its (new) rule."""
+    results = reference_report(
+        fold.embeddings, fold.comparator, fold.identity_ids, fold.is_forgery, scoring=fold.scoring
+    )
+    return [result.model_dump() for result in results]
 
 
 def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
@@ -192,7 +205,11 @@ def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
     negatives = _negatives(args.negatives or calibration.get("negatives", "all"))
     _check_same_recipe(shipped.metadata, args.folds)
     folds = held_out_folds(args.folds, args.root, args.aggregation)
-    scoring = _shipped_scoring(args, folds)
+    own = _shipped_fold(args, folds)
+    scoring = own.scoring
+    metrics = dict(shipped.metadata.metrics)
+    if scoring != shipped.metadata.reference_scoring:
+        metrics["references"] = _reference_table(own)  # the table follows the rule
     try:
         points, likelihood_ratio, trials = out_of_fold_calibration(
             folds, references, negatives, args.draws
@@ -212,7 +229,7 @@ def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
             "thresholds": points,
             "reference_scoring": scoring,
             "likelihood_ratio": likelihood_ratio,
-            "metrics": {**shipped.metadata.metrics, "out_of_fold_calibration": facts},
+            "metrics": {**metrics, "out_of_fold_calibration": facts},
         }
     )
     save_checkpoint(args.out, shipped.model, metadata)

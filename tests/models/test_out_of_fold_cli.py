@@ -126,6 +126,12 @@ def test_calibrate_out_of_fold_with_the_adapted_rule_ships_it(
     plain = tmp_path / "plain.safetensors"
     assert main([*arguments, *map(str, folds), "--references", "3", "--out", str(plain)]) == 0
     assert read_metadata(plain).reference_scoring.rule == "max"
+    # the stored reference table is rescored by the shipped rule; without a change it stays
+    assert {row["aggregation"] for row in read_metadata(out).metrics["references"]} == {
+        "mean_minus_spread"
+    }
+    unchanged = read_metadata(folds[0]).metrics["references"]
+    assert read_metadata(plain).metrics["references"] == unchanged
     # the same trials scored two ways: the thresholds differ
     adapted_point = read_metadata(out).thresholds["far_1e-02"].threshold
     assert adapted_point != read_metadata(plain).thresholds["far_1e-02"].threshold

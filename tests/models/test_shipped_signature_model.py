@@ -90,7 +90,11 @@ def held_out_table(shipped: Checkpoint, rescale: float | None = None) -> list[Re
         )
     embeddings = embed_images(shipped.model, preprocessor, pixels, torch.device("cpu"))
     return reference_report(
-        embeddings, shipped.model.comparator, images.identity_ids(), images.is_forgery
+        embeddings,
+        shipped.model.comparator,
+        images.identity_ids(),
+        images.is_forgery,
+        scoring=shipped.metadata.reference_scoring,  # the rule the service decides by
     )
 
 
