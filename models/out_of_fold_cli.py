@@ -59,6 +59,14 @@ def add_out_of_fold_commands(
         choices=["all", "skilled"],
         help="negatives the FARs are measured on (default: the checkpoint's setting)",
     )
+    calibrator.add_argument(
+        "--name", help="publish the calibrated model under this name (default: the checkpoint's)"
+    )
+    calibrator.add_argument(
+        "--version",
+        help="publish it as this model version (default: the checkpoint's); a new version "
+        "whenever the weights differ from a published model's, so embeddings never mix",
+    )
     calibrator.add_argument("--out", type=Path, required=True, help="the calibrated checkpoint")
     calibrator.set_defaults(handler=_calibrate_out_of_fold)
 
@@ -226,6 +234,8 @@ def _calibrate_out_of_fold(args: argparse.Namespace) -> int:
     }
     metadata = shipped.metadata.model_copy(
         update={
+            "name": args.name or shipped.metadata.name,
+            "version": args.version or shipped.metadata.version,
             "thresholds": points,
             "reference_scoring": scoring,
             "likelihood_ratio": likelihood_ratio,

@@ -118,7 +118,10 @@ def test_calibrate_out_of_fold_with_the_adapted_rule_ships_it(
     out = tmp_path / "adapted.safetensors"
     arguments = ["calibrate-out-of-fold", "--checkpoint", str(folds[0]), "--folds"]
     rule = ["--aggregation", "mean_minus_spread", "--references", "3"]
-    assert main([*arguments, *map(str, folds), *rule, "--out", str(out)]) == 0
+    published = ["--name", "digits-adapted", "--version", "8"]
+    assert main([*arguments, *map(str, folds), *rule, *published, "--out", str(out)]) == 0
+    assert (read_metadata(out).name, read_metadata(out).version) == ("digits-adapted", "8")
+    assert read_metadata(out).training == read_metadata(folds[0]).training  # as trained
     scoring = read_metadata(out).reference_scoring
     assert scoring.rule == "mean_minus_spread"
     assert scoring.prior_spread is not None
