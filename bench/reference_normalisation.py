@@ -40,12 +40,15 @@ def _variants(fold: HeldOutFold) -> dict[str, ReferenceScoring]:
     }
 
 
-def rates(trials: ScoredPairs, kind: str) -> tuple[float, float]:
-    """(EER, FRR at FAR 1 %) of genuine trials against one negative kind."""
+def rates(trials: ScoredPairs, kind: str) -> tuple[float, float, float]:
+    """(EER, FRR at FAR 5 %, FRR at FAR 1 %) of genuine trials against one negative kind."""
     chosen = against(trials, kind)
-    threshold = threshold_at_far(chosen.scores, chosen.labels, 0.01)
     eer = equal_error_rate(chosen.scores, chosen.labels).rate
-    return eer, 1.0 - rates_at(chosen.scores, chosen.labels, threshold)[1]
+    frr = []
+    for far in (0.05, 0.01):
+        threshold = threshold_at_far(chosen.scores, chosen.labels, far)
+        frr.append(1.0 - rates_at(chosen.scores, chosen.labels, threshold)[1])
+    return eer, frr[0], frr[1]
 
 
 def main() -> None:
@@ -56,20 +59,23 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=10)
     args = parser.parse_args()
     folds = held_out_folds(args.folds, args.root, "mean_minus_spread")
-    table: dict[str, list[tuple[float, float, float]]] = {}
+    table: dict[str, list[tuple[float, float, float, float]]] = {}
     for fold in folds:
         for name, scoring in _variants(fold).items():
             scored = HeldOutFold(**{**fold.__dict__, "scoring": scoring})
             trials = fold_trials(scored, args.references, args.draws)
-            eer, frr = rates(trials, "skilled")
-            table.setdefault(name, []).append((eer, frr, rates(trials, "random")[0]))
+            skilled = rates(trials, "skilled")
+            table.setdefault(name, []).append((*skilled, rates(trials, "random")[0]))
     print(
         f"{len(folds)} folds, {args.references} references, {args.draws} draws; mean over folds (%)"
     )
-    print(f"{'scoring':<22} {'EER skilled':>11} {'FRR@1% sk':>10} {'EER random':>11}")
+    print(
+        f"{'scoring':<22} {'EER skilled':>11} {'FRR@5% sk':>10} {'FRR@1% sk':>10} "
+        f"{'EER random':>11}"
+    )
     for name, rows in table.items():
-        eer, frr, random = 100 * np.mean(rows, axis=0)
-        print(f"{name:<22} {eer:>11.2f} {frr:>10.2f} {random:>11.2f}")
+        eer, frr5, frr1, random = 100 * np.mean(rows, axis=0)
+        print(f"{name:<22} {eer:>11.2f} {frr5:>10.2f} {frr1:>10.2f} {random:>11.2f}")
 
 
 if __name__ == "__main__":

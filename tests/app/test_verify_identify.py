@@ -129,8 +129,11 @@ async def test_identify_ranks_subjects_and_says_unknown(
     settings = service_settings(tmp_path, database_url, signature_checkpoint)
     async with client_for(settings, ready=True) as client:
         key = default_key(tmp_path)
+        # Eight references each: the small test model trains differently on different CPUs
+        # (AVX2 and AVX-512 kernels round differently). With four, rank-1 measured above
+        # 0.8 on an AMD EPYC but 0.77 on an Intel Xeon; with eight, 0.85 on the Xeon.
         for digit in range(10):
-            response = await enroll(client, key, by_digit[digit][100:104], f"w{digit}")
+            response = await enroll(client, key, by_digit[digit][100:108], f"w{digit}")
             assert response.status_code == 201
 
         exact = await identify(client, key, png(by_digit[2][101]), top_k=3)
@@ -142,7 +145,7 @@ async def test_identify_ranks_subjects_and_says_unknown(
         scores = [c["score"] for c in body["candidates"]]
         assert scores == sorted(scores, reverse=True)
         assert len({c["subject"]["id"] for c in body["candidates"]}) == len(scores) <= 3
-        assert body["references_searched"] == 40
+        assert body["references_searched"] == 80
 
         # Nothing passes a threshold above every possible score: unknown, not a guess.
         unknown = await identify(client, key, png(by_digit[2][120]), threshold="0.001")
