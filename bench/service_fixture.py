@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from models.checkpoint import build_model, describe, save_checkpoint
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec
+from models.reference_scoring import BEST_REFERENCE, ReferenceScoring
 from models.twin import ComparisonSpec
 
 ENCODER = EncoderSpec(
@@ -25,9 +26,10 @@ ENCODER = EncoderSpec(
 PREPROCESSING = PreprocessSpec(name="signature", height=150, width=220)
 
 
-def signature_checkpoint(path: Path) -> Path:
+def signature_checkpoint(path: Path, scoring: ReferenceScoring = BEST_REFERENCE) -> Path:
     """Untrained weights of the signature architecture: inference costs what a trained
-    model costs, which is all a latency benchmark needs."""
+    model costs, which is all a latency benchmark needs. ``scoring``: how its subjects
+    score against their references (the shipped model's rule costs more to search)."""
     comparison = ComparisonSpec(name="euclidean")
     model = build_model(ENCODER, comparison).eval()
     metadata = describe(
@@ -38,6 +40,7 @@ def signature_checkpoint(path: Path) -> Path:
         encoder=ENCODER,
         comparison=comparison,
         preprocessing=PREPROCESSING,
+        reference_scoring=scoring,
     )
     save_checkpoint(path, model, metadata)
     return path

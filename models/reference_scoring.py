@@ -56,16 +56,26 @@ class ReferenceScoring(BaseModel):
 BEST_REFERENCE = ReferenceScoring()  # the rule of every checkpoint that names none
 
 
+def shrunk_spread(
+    pair_score_sums: NDArray[np.floating], references: int, scoring: ReferenceScoring
+) -> NDArray[np.float64]:
+    """Subjects' shrunk spreads from the sums of their reference-pair scores, for subjects
+    of ``references`` references each (one formula for one subject or a whole gallery)."""
+    assert scoring.prior_spread is not None, "validated by ReferenceScoring"
+    pairs = references * (references - 1) // 2
+    weight = scoring.prior_weight
+    sums = np.asarray(pair_score_sums, dtype=np.float64)
+    if pairs + weight == 0:
+        return np.full(sums.shape, scoring.prior_spread)
+    shrunk: NDArray[np.float64] = (sums + weight * scoring.prior_spread) / (pairs + weight)
+    return shrunk
+
+
 def subject_spread(reference_scores: NDArray[np.floating], scoring: ReferenceScoring) -> float:
     """The shrunk spread of one subject from its ``(k, k)`` reference-vs-reference scores."""
-    assert scoring.prior_spread is not None, "validated by ReferenceScoring"
     k = reference_scores.shape[0]
-    pairs = k * (k - 1) // 2
-    observed = float(reference_scores[np.triu_indices(k, 1)].sum()) if pairs else 0.0
-    weight = scoring.prior_weight
-    if pairs + weight == 0:
-        return scoring.prior_spread
-    return float((observed + weight * scoring.prior_spread) / (pairs + weight))
+    observed = reference_scores[np.triu_indices(k, 1)].sum() if k > 1 else 0.0
+    return float(shrunk_spread(np.asarray(observed), k, scoring))
 
 
 def subject_scores(

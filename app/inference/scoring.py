@@ -9,7 +9,7 @@ import torch
 
 from app.inference.registry import LoadedModel
 from models.embedding import embed_images
-from models.reference_scoring import subject_scores, subject_spread
+from models.reference_scoring import shrunk_spread, subject_scores
 
 
 def embed(model: LoadedModel, images: list[torch.Tensor]) -> np.ndarray:
@@ -38,10 +38,18 @@ def subject_score(model: LoadedModel, scores: np.ndarray, references: np.ndarray
     return float(subject_scores(scores, scoring, among))
 
 
-def reference_spread(model: LoadedModel, references: np.ndarray) -> float:
-    """How alike one subject's ``(k, D)`` references are, as the model's scoring shrinks it."""
-    scoring = model.checkpoint.metadata.reference_scoring
-    return subject_spread(scores_among(model, references), scoring)
+@torch.inference_mode()
+def reference_spreads(model: LoadedModel, references: np.ndarray) -> np.ndarray:
+    """``(S, k, D)``: S subjects of k references each -> ``(S,)`` their spreads (how alike
+    each subject's references are, shrunk as the model's scoring says), in k(k-1)/2
+    batched comparisons rather than one small matrix per subject."""
+    stacked = torch.from_numpy(np.ascontiguousarray(references, dtype=np.float32))
+    count, k = stacked.shape[0], stacked.shape[1]
+    sums = torch.zeros(count, dtype=torch.float64)
+    for i in range(k):
+        for j in range(i + 1, k):
+            sums += model.cpu_comparator(stacked[:, i], stacked[:, j]).double()
+    return shrunk_spread(sums.numpy(), k, model.checkpoint.metadata.reference_scoring)
 
 
 @torch.inference_mode()

@@ -24,7 +24,8 @@ class EmbeddingMatrix:
         self._count_per_code: dict[int, int] = {}
         self._most_per_subject: int | None = 0
         self._members: dict[int, list[uuid.UUID]] = {}  # reference ids per subject code
-        self._spread_of: dict[int, float] = {}  # per subject, dropped when its rows change
+        self._spreads = np.empty(0)  # per subject code, NaN where not known
+        self._unspread: set[int] = set()  # codes whose rows changed since their spread
 
     def __len__(self) -> int:
         return len(self._reference_ids)
@@ -51,17 +52,26 @@ class EmbeddingMatrix:
         """The rows holding one subject's references."""
         return [self._row_of[reference] for reference in self._members.get(code, [])]
 
-    def spreads(self, spread: Callable[[np.ndarray], float]) -> np.ndarray:
-        """``(subject_count,)``: ``spread`` of each subject's ``(k, D)`` references, NaN for a
-        code with no rows. Cached per subject until its references change, so ``spread``
-        must be the same function for the life of this matrix (one model, one matrix)."""
-        out = np.full(self.subject_count, np.nan)
-        for code in self._members:
-            value = self._spread_of.get(code)
-            if value is None:
-                value = self._spread_of[code] = spread(self._vectors[self.subject_rows(code)])
-            out[code] = value
-        return out
+    def spreads(self, spread: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``(subject_count,)`` view: each subject's spread, NaN for a code with no rows
+        (valid until the next change).
+
+        ``spread`` maps ``(S, k, D)`` (S subjects of k references each) to ``(S,)``; the
+        subjects not cached yet are handed over in one batch per reference count. Cached
+        per subject until its references change, so ``spread`` must be the same function
+        for the life of this matrix (one model, one matrix)."""
+        if self._spreads.size < self.subject_count:
+            grown = np.full(max(self.subject_count, 2 * self._spreads.size, 64), np.nan)
+            grown[: self._spreads.size] = self._spreads
+            self._spreads = grown
+        by_count: dict[int, list[int]] = {}
+        for code in self._unspread:
+            by_count.setdefault(len(self._members[code]), []).append(code)
+        for codes in by_count.values():
+            rows = np.array([self.subject_rows(code) for code in codes])
+            self._spreads[codes] = spread(self._vectors[rows])
+        self._unspread.clear()
+        return self._spreads[: self.subject_count]
 
     def reference_id(self, row: int) -> uuid.UUID:
         return self._reference_ids[row]
@@ -87,7 +97,7 @@ class EmbeddingMatrix:
         self._reference_ids.append(reference_id)
         self._row_of[reference_id] = row
         self._members.setdefault(code, []).append(reference_id)
-        self._spread_of.pop(code, None)
+        self._unspread.add(code)
         count = self._count_per_code.get(code, 0) + 1
         self._count_per_code[code] = count
         if self._most_per_subject is not None:
@@ -107,13 +117,16 @@ class EmbeddingMatrix:
             self._row_of[moved] = row
         self._reference_ids.pop()
         self._members[code].remove(reference_id)
-        self._spread_of.pop(code, None)
         remaining = self._count_per_code[code] - 1
         if remaining:
             self._count_per_code[code] = remaining
+            self._unspread.add(code)
         else:
             del self._count_per_code[code]  # the code stays reserved; subjects are few
             del self._members[code]
+            self._unspread.discard(code)
+            if code < self._spreads.size:
+                self._spreads[code] = np.nan
         self._most_per_subject = None  # recomputed lazily
         return True
 

@@ -80,6 +80,9 @@ def best_subjects_by_score(
     """The ``top_k`` subjects whose ``subject_scores`` (one per code) pass ``threshold``,
     best first (ties by code: enrolment order); each with its best-scoring reference."""
     passing = np.flatnonzero(subject_scores >= threshold)
+    if passing.size > top_k:  # keep what ties or beats the k-th best before sorting
+        kth = np.partition(-subject_scores[passing], top_k - 1)[top_k - 1]
+        passing = passing[-subject_scores[passing] <= kth]
     order = passing[np.lexsort((passing, -subject_scores[passing]))][:top_k]
     candidates = []
     for code in order:

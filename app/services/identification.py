@@ -9,7 +9,7 @@ from app.db.engine import transaction
 from app.db.models import ApiKey, Subject
 from app.inference.images import PreparedImage
 from app.inference.registry import LoadedModel
-from app.inference.scoring import reference_spread, scores_against
+from app.inference.scoring import reference_spreads, scores_against
 from app.repository import subjects as subject_rows
 from app.search.matrix import EmbeddingMatrix
 from app.search.ranking import (
@@ -57,7 +57,7 @@ def identify(
         ranked: list[Candidate] = []
         best_score: float | None = None
         if matrix is not None and searched:
-            ranked, best_score = _rank(model, matrix, vectors[0], rule.threshold, top_k)
+            ranked, best_score = rank_subjects(model, matrix, vectors[0], rule.threshold, top_k)
     candidates = _with_subjects(runtime, key.gallery_id, ranked)
     result = IdentifyResult(candidates, rule, model, searched, stale, prepared[0])
     record_decision(
@@ -83,7 +83,7 @@ def identify(
     return result
 
 
-def _rank(
+def rank_subjects(
     model: LoadedModel, matrix: EmbeddingMatrix, probe: np.ndarray, threshold: float, top_k: int
 ) -> tuple[list[Candidate], float]:
     """The passing subjects, best first, and the best subject score (passing or not), by the
@@ -93,7 +93,7 @@ def _rank(
     if scoring.rule == "max":
         return best_subjects(matrix, scores, threshold, top_k), float(scores.max())
     offsets = (
-        matrix.spreads(lambda references: reference_spread(model, references))
+        matrix.spreads(lambda references: reference_spreads(model, references))
         if scoring.needs_reference_scores
         else None
     )
