@@ -19,7 +19,11 @@ FarForm = Annotated[
     Form(gt=0, lt=1, description="a calibrated operating point of the model, e.g. 1e-3"),
 ]
 ThresholdForm = Annotated[
-    float | None, Form(description="an explicit threshold on the score, instead of far")
+    float | None,
+    Form(
+        allow_inf_nan=False,  # nan decides nothing and +-inf is not a JSON number
+        description="an explicit (finite) threshold on the score, instead of far",
+    ),
 ]
 
 

@@ -109,6 +109,13 @@ async def test_pagination_is_stable_and_bounded(tmp_path: Path, database_url: st
         too_big = await client.get("/v1/subjects", params={"limit": 501}, headers=mine)
         assert (too_big.status_code, too_big.json()["type"]) == (422, "/problems/validation-error")
         assert "query.limit" in too_big.json()["detail"]
+        # an offset past 64 bits (or past any gallery) is a 422, not the database's overflow
+        for offset in (2**63, 10**9 + 1):
+            far = await client.get("/v1/subjects", params={"offset": offset}, headers=mine)
+            assert (far.status_code, far.json()["type"]) == (422, "/problems/validation-error")
+            assert "query.offset" in far.json()["detail"]
+        last = await client.get("/v1/subjects", params={"offset": 10**9}, headers=mine)
+        assert (last.status_code, last.json()["items"], last.json()["total"]) == (200, [], 7)
         unauthenticated = await client.get("/v1/subjects")
         assert unauthenticated.status_code == 401
 

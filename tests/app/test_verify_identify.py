@@ -186,6 +186,11 @@ async def test_verify_and_identify_errors_are_problems(
         assert "create" not in assert_problem(ghost, 404, "subject-not-found")["detail"]
         assert_problem(await post("/v1/identify", top_k="0"), 422, "validation-error")
         assert_problem(await post("/v1/identify", far="2"), 422, "validation-error")
+        # a threshold that is not a finite number is refused, never a server error
+        for value in ("nan", "inf", "-inf", "Infinity"):
+            for path in ("/v1/verify", "/v1/identify"):
+                refused = await post(path, external_id="w0", threshold=value)
+                assert "threshold" in str(assert_problem(refused, 422, "validation-error"))
         face = await client.post(
             "/v1/identify", data={"modality": "face"}, files=probe, headers=key
         )

@@ -64,7 +64,8 @@ def list_subjects(
     key: CurrentKeyDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # bounded so the database's 64-bit OFFSET cannot overflow into a server error
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> SubjectPage:
     subjects, total = service.page(session, key.gallery_id, limit, offset)
     return SubjectPage(
