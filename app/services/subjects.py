@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.errors import ExternalIdExistsError, SubjectNotFoundError
@@ -18,9 +19,15 @@ def create(
     name: str | None,
     attributes: dict[str, Any],
 ) -> Subject:
+    taken = ExternalIdExistsError(f"external id {external_id!r} is already used in this gallery")
     if external_id is not None and repository.find_by_external_id(session, gallery_id, external_id):
-        raise ExternalIdExistsError(f"external id {external_id!r} is already used in this gallery")
-    return repository.add(session, gallery_id, external_id, name, attributes)
+        raise taken
+    try:
+        return repository.add(session, gallery_id, external_id, name, attributes)
+    except IntegrityError as exc:
+        # Another request created this external id between our lookup and our insert (the
+        # gallery's unique constraint is the only one an insert can break).
+        raise taken from exc
 
 
 def page(
@@ -55,7 +62,11 @@ def update(
     for field in ("external_id", "name", "attributes"):
         if field in changes:
             setattr(subject, field, changes[field])
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # taken by another request since the lookup above
+        message = f"external id {new_external!r} is already used in this gallery"
+        raise ExternalIdExistsError(message) from exc
     return subject
 
 

@@ -1,5 +1,6 @@
 """Subjects over HTTP: CRUD, pagination, per-gallery isolation, deletion for real."""
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -142,3 +143,23 @@ async def test_deleting_a_subject_deletes_its_references(tmp_path: Path, databas
             await client.delete(f"/v1/subjects/{subject['id']}", headers=mine)
         ).status_code == 204
     assert count_references(database_url) == 0
+
+
+async def test_parallel_creates_of_one_external_id_give_one_subject_and_conflicts(
+    tmp_path: Path, database_url: str
+) -> None:
+    """16 requests race to create one external id: one 201, every other a 409 problem (a
+    unique violation between lookup and insert is a conflict, not a server error)."""
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        mine = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+
+        async def create() -> httpx.Response:
+            return await client.post("/v1/subjects", json={"external_id": "same"}, headers=mine)
+
+        responses = await asyncio.gather(*(create() for _ in range(16)))
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] + [409] * 15, [r.text for r in responses]
+        for conflict in (r for r in responses if r.status_code == 409):
+            assert conflict.json()["type"] == "/problems/external-id-exists"
+        listed = await client.get("/v1/subjects", headers=mine)
+        assert listed.json()["total"] == 1
