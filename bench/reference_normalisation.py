@@ -13,6 +13,7 @@ validation writers.
 """
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ def main() -> None:
     table: dict[str, list[tuple[float, float, float, float]]] = {}
     for fold in folds:
         for name, scoring in _variants(fold).items():
-            scored = HeldOutFold(**{**fold.__dict__, "scoring": scoring})
+            scored = dataclasses.replace(fold, scoring=scoring)
             trials = fold_trials(scored, args.references, args.draws)
             skilled = rates(trials, "skilled")
             table.setdefault(name, []).append((*skilled, rates(trials, "random")[0]))

@@ -88,6 +88,19 @@ def subject_scores(
     ``reference_scores`` (``(k, k)``, the references against each other) is needed by
     ``mean_minus_spread`` only.
     """
+    spread = None
+    if scoring.needs_reference_scores:
+        if reference_scores is None:
+            raise ValueError("mean_minus_spread needs the references' scores against each other")
+        spread = subject_spread(np.asarray(reference_scores), scoring)
+    return scores_given_spread(scores, scoring, spread)
+
+
+def scores_given_spread(
+    scores: NDArray[np.floating], scoring: ReferenceScoring, spread: float | None
+) -> NDArray[np.float64]:
+    """:func:`subject_scores` for a caller that has the subject's shrunk spread already
+    (``None`` unless the rule needs one): the service computes spreads in batches."""
     if scores.shape[-1] == 0:
         raise ValueError("a subject needs at least one reference")
     values: NDArray[np.float64] = np.asarray(scores, dtype=np.float64)
@@ -97,9 +110,8 @@ def subject_scores(
     mean: NDArray[np.float64] = values.mean(axis=-1)
     if scoring.rule == "mean":
         return mean
-    if reference_scores is None:
-        raise ValueError("mean_minus_spread needs the references' scores against each other")
-    return mean - subject_spread(np.asarray(reference_scores), scoring)
+    assert spread is not None, "mean_minus_spread scores need the subject's spread"
+    return mean - spread
 
 
 def mean_genuine_pair_score(

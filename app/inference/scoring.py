@@ -9,7 +9,7 @@ import torch
 
 from app.inference.registry import LoadedModel
 from models.embedding import embed_images
-from models.reference_scoring import shrunk_spread, subject_scores
+from models.reference_scoring import scores_given_spread, shrunk_spread
 
 
 def embed(model: LoadedModel, images: list[torch.Tensor]) -> np.ndarray:
@@ -32,10 +32,13 @@ def scores_against(model: LoadedModel, probe: np.ndarray, references: np.ndarray
 
 def subject_score(model: LoadedModel, scores: np.ndarray, references: np.ndarray) -> float:
     """One subject's score from the probe's ``(k,)`` scores against its ``(k, D)`` references,
-    by the model's reference scoring (the rule its thresholds were calibrated on)."""
+    by the model's reference scoring (the rule its thresholds were calibrated on). The spread
+    comes from :func:`reference_spreads`, as identify's does, so both give the same score."""
     scoring = model.checkpoint.metadata.reference_scoring
-    among = scores_among(model, references) if scoring.needs_reference_scores else None
-    return float(subject_scores(scores, scoring, among))
+    spread = None
+    if scoring.needs_reference_scores:
+        spread = float(reference_spreads(model, references[None])[0])
+    return float(scores_given_spread(scores, scoring, spread))
 
 
 @torch.inference_mode()
@@ -50,11 +53,3 @@ def reference_spreads(model: LoadedModel, references: np.ndarray) -> np.ndarray:
         for j in range(i + 1, k):
             sums += model.cpu_comparator(stacked[:, i], stacked[:, j]).double()
     return shrunk_spread(sums.numpy(), k, model.checkpoint.metadata.reference_scoring)
-
-
-@torch.inference_mode()
-def scores_among(model: LoadedModel, references: np.ndarray) -> np.ndarray:
-    """``(k, D) -> (k, k)`` similarities of a subject's references to one another."""
-    matrix = torch.from_numpy(np.ascontiguousarray(references, dtype=np.float32))
-    among: np.ndarray = model.cpu_comparator.matrix(matrix, matrix).double().numpy()
-    return among

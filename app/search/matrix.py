@@ -21,9 +21,8 @@ class EmbeddingMatrix:
         self._row_of: dict[uuid.UUID, int] = {}
         self._code_of: dict[uuid.UUID, int] = {}
         self._subjects: list[uuid.UUID] = []
-        self._count_per_code: dict[int, int] = {}
+        self._members: dict[int, list[uuid.UUID]] = {}  # reference ids per live subject code
         self._most_per_subject: int | None = 0
-        self._members: dict[int, list[uuid.UUID]] = {}  # reference ids per subject code
         self._spreads = np.empty(0)  # per subject code, NaN where not known
         self._unspread: set[int] = set()  # codes whose rows changed since their spread
 
@@ -80,7 +79,7 @@ class EmbeddingMatrix:
     def most_references_per_subject(self) -> int:
         """An exact bound that lets a top-k search stop early (see ``ranking``)."""
         if self._most_per_subject is None:
-            self._most_per_subject = max(self._count_per_code.values(), default=0)
+            self._most_per_subject = max(map(len, self._members.values()), default=0)
         return self._most_per_subject
 
     def add(self, reference_id: uuid.UUID, subject_id: uuid.UUID, vector: np.ndarray) -> None:
@@ -96,12 +95,11 @@ class EmbeddingMatrix:
         self._subject_codes[row] = code
         self._reference_ids.append(reference_id)
         self._row_of[reference_id] = row
-        self._members.setdefault(code, []).append(reference_id)
+        members = self._members.setdefault(code, [])
+        members.append(reference_id)
         self._unspread.add(code)
-        count = self._count_per_code.get(code, 0) + 1
-        self._count_per_code[code] = count
         if self._most_per_subject is not None:
-            self._most_per_subject = max(self._most_per_subject, count)
+            self._most_per_subject = max(self._most_per_subject, len(members))
 
     def remove(self, reference_id: uuid.UUID) -> bool:
         row = self._row_of.pop(reference_id, None)
@@ -116,14 +114,12 @@ class EmbeddingMatrix:
             self._reference_ids[row] = moved
             self._row_of[moved] = row
         self._reference_ids.pop()
-        self._members[code].remove(reference_id)
-        remaining = self._count_per_code[code] - 1
-        if remaining:
-            self._count_per_code[code] = remaining
+        members = self._members[code]
+        members.remove(reference_id)
+        if members:
             self._unspread.add(code)
         else:
-            del self._count_per_code[code]  # the code stays reserved; subjects are few
-            del self._members[code]
+            del self._members[code]  # the code stays reserved; subjects are few
             self._unspread.discard(code)
             if code < self._spreads.size:
                 self._spreads[code] = np.nan

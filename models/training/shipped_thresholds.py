@@ -8,8 +8,6 @@ false accepts counted on skilled forgeries, the attack that matters.
 
 from typing import Any
 
-import torch
-
 from models.data.image_set import ImageSet
 from models.errors import DatasetError
 from models.evaluation.all_pairs import ScoredPairs
@@ -19,9 +17,10 @@ from models.evaluation.reference_trials import (
     ReferenceProtocol,
     reference_report,
     score_reference_trials,
+    scoring_for,
 )
 from models.evaluation.trial_calibration import calibrate_trials, calibration_negatives
-from models.reference_scoring import ReferenceScoring, mean_genuine_pair_score
+from models.reference_scoring import BEST_REFERENCE, ReferenceScoring
 from models.training.config import CalibrationConfig
 from models.training.validation import ValidationResult
 from models.twin import Comparator
@@ -43,14 +42,15 @@ def reference_scoring(
     comparator: Comparator, result: ValidationResult, images: ImageSet, config: CalibrationConfig
 ) -> ReferenceScoring:
     """The rule ``config`` names, with its prior spread from the validation identities."""
-    if config.scoring != "mean_minus_spread":
-        return ReferenceScoring(rule=config.scoring)
-    with torch.inference_mode():
-        scores = comparator.matrix(result.embeddings, result.embeddings).cpu().double().numpy()
-    prior = mean_genuine_pair_score(
-        scores, images.identity_ids().numpy(), images.is_forgery.numpy().astype(bool)
+    scoring, _ = scoring_for(
+        config.scoring,
+        BEST_REFERENCE,
+        result.embeddings,
+        comparator,
+        images.identity_ids(),
+        images.is_forgery,
     )
-    return ReferenceScoring(rule=config.scoring, prior_spread=prior)
+    return scoring
 
 
 def _calibration_trials(
