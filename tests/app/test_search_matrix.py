@@ -20,6 +20,22 @@ def naive(rows: Rows, query: np.ndarray, k: int, t: float) -> list[tuple[uuid.UU
     return [(s, v) for s, v in ranked if v >= t][:k]
 
 
+def random_change(
+    matrix: EmbeddingMatrix, rows: Rows, subjects: list[uuid.UUID], rng: np.random.Generator
+) -> None:
+    """Remove a random row (3 times in 10) or add one for a random subject, to both the
+    matrix and the plain ``rows`` it is checked against."""
+    if rows and rng.random() < 0.3:
+        victim = list(rows)[int(rng.integers(len(rows)))]
+        assert matrix.remove(victim)
+        del rows[victim]
+    else:
+        reference, subject = uuid.uuid4(), subjects[int(rng.integers(len(subjects)))]
+        vector = rng.normal(size=matrix.dimension).astype(np.float32)
+        matrix.add(reference, subject, vector)
+        rows[reference] = (subject, vector)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ranking_equals_a_naive_scan_through_adds_and_removes(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -27,16 +43,7 @@ def test_ranking_equals_a_naive_scan_through_adds_and_removes(seed: int) -> None
     matrix = EmbeddingMatrix(8)
     rows: Rows = {}
     for step in range(600):
-        if rows and rng.random() < 0.3:
-            victim = list(rows)[int(rng.integers(len(rows)))]
-            assert matrix.remove(victim)
-            del rows[victim]
-        else:
-            reference = uuid.uuid4()
-            subject = subjects[int(rng.integers(len(subjects)))]
-            vector = rng.normal(size=8).astype(np.float32)
-            matrix.add(reference, subject, vector)
-            rows[reference] = (subject, vector)
+        random_change(matrix, rows, subjects, rng)
         if step % 50 == 0:
             assert len(matrix) == len(rows)
             query = rng.normal(size=8).astype(np.float32)
@@ -102,15 +109,7 @@ def test_adapted_subject_scores_equal_a_naive_scan_and_spreads_are_cached(seed: 
         return dot_spreads(subjects)
 
     for step in range(200):
-        if rows and rng.random() < 0.3:
-            victim = list(rows)[int(rng.integers(len(rows)))]
-            assert matrix.remove(victim)
-            del rows[victim]
-        else:
-            reference, subject = uuid.uuid4(), subjects[int(rng.integers(len(subjects)))]
-            vector = rng.normal(size=4).astype(np.float32)
-            matrix.add(reference, subject, vector)
-            rows[reference] = (subject, vector)
+        random_change(matrix, rows, subjects, rng)
         if step % 20 != 19 or not rows:
             continue
         query = rng.normal(size=4)
