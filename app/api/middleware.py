@@ -92,9 +92,18 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+# Methods the API answers, each its own label value; any other method name a client sends
+# (they are free-form tokens) counts as "other", so no client can grow the label set.
+_METHOD_LABELS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in _METHOD_LABELS else "other"
+
+
 class RequestMetrics:
     """Counts and times requests by route template (never the raw path: ids would explode
-    the label set)."""
+    the label set) and by a closed set of methods."""
 
     def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app = app
@@ -118,6 +127,6 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
+            method = method_label(scope.get("method", ""))
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)

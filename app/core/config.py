@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         default=32, ge=1, description="smaller images are rejected as too small"
     )
     max_enroll_images: int = Field(default=20, ge=1, le=200, description="images per enroll call")
+    metrics_access: Literal["localhost", "open", "admin-key", "off"] = Field(
+        default="localhost",
+        description="who may read /metrics (it names galleries): localhost = loopback clients, "
+        "others with the admin key; open = anyone; admin-key = only with the admin key; "
+        "off = not served",
+    )
 
     @field_validator("face_checkpoint", "signature_checkpoint", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,12 @@ class AdminRequiredError(ServiceError):
     status = 403
     slug = "admin-required"
     title = "Admin key required"
+
+
+class NotFoundError(ServiceError):
+    status = 404
+    slug = "not-found"
+    title = "Not Found"
 
 
 class GalleryNotFoundError(ServiceError):
@@ -151,6 +158,7 @@ def problem(
     detail: str,
     request: Request,
     extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         **(extensions or {}),
@@ -160,7 +168,7 @@ def problem(
         "detail": detail,
         "instance": request.url.path,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -172,7 +180,27 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
     slug = phrase.lower().replace(" ", "-").replace("'", "")
-    return problem(exc.status_code, slug, phrase, str(exc.detail), request)
+    # Starlette's own headers carry protocol facts: keep them. Its 405 names the methods of
+    # the first route on the path only; Allow must list every route's.
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(exc.status_code, slug, phrase, str(exc.detail), request, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    allowed: set[str] = set()
+    routes = list(request.app.router.routes)
+    while routes:
+        route = routes.pop()
+        included = getattr(route, "original_router", None)  # an included APIRouter
+        if included is not None:
+            routes.extend(included.routes)
+            continue
+        methods = getattr(route, "methods", None)
+        if methods and route.matches(request.scope)[0] != Match.NONE:
+            allowed |= methods
+    return sorted(allowed)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -11,11 +11,14 @@ from app.main import create_app
 
 
 @asynccontextmanager
-async def client_for(settings: Settings, ready: bool = False) -> AsyncIterator[httpx.AsyncClient]:
-    """``ready``: return only once /health/ready says so (models and matrices loaded)."""
+async def client_for(
+    settings: Settings, ready: bool = False, client_address: str = "127.0.0.1"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """``ready``: return only once /health/ready says so (models and matrices loaded);
+    ``client_address``: the peer address the app sees (loopback unless told)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://twinverify") as client:
             if ready:
                 await wait_until_ready(client)

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from models.bundled import SIGNATURE_CHECKPOINT
 from tests.app.client import client_for
 from tests.app.service import (
+    ADMIN_KEY,
     assert_problem,
     default_key,
     encoded,
@@ -163,3 +165,69 @@ async def test_metrics_count_requests_embeddings_and_gallery_sizes(
     assert value('twinverify_embeddings_computed_total{modality="signature"}') == 5
     assert value("twinverify_gallery_references{") == 3
     assert 'route="/v1/subjects/{subject_id}' not in text or "unmatched" not in text
+
+
+async def test_unknown_methods_share_one_metrics_series(tmp_path: Path) -> None:
+    """Method names are free-form tokens: each new one must not become a new series."""
+    settings = service_settings(tmp_path, f"sqlite:///{tmp_path / 'db'}", SIGNATURE_CHECKPOINT)
+    async with client_for(settings) as client:
+        before = (await client.get("/metrics")).text
+        for i in range(50):
+            response = await client.request(f"PROBE{i}", "/v1/subjects")
+            assert response.status_code == 405
+        after = (await client.get("/metrics")).text
+    series = [line for line in after.splitlines() if line.startswith("twinverify_http_requests")]
+    assert not any("PROBE" in line for line in series)
+    other = 'method="other",route="/v1/subjects",status="405"'
+    assert f"twinverify_http_requests_total{{{other}}} 50.0" in after
+    # 50 strange methods added one counter series and one histogram (its buckets, sum, count).
+    assert len(after.splitlines()) - len(before.splitlines()) <= 2 * (len(_BUCKETS) + 8)
+
+
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+@pytest.mark.parametrize(
+    ("access", "address", "key", "status"),
+    [
+        ("localhost", "127.0.0.1", None, 200),
+        ("localhost", "::1", None, 200),
+        ("localhost", "203.0.113.9", None, 401),
+        ("localhost", "203.0.113.9", "gallery", 403),
+        ("localhost", "203.0.113.9", "admin", 200),
+        ("admin-key", "127.0.0.1", None, 401),
+        ("admin-key", "127.0.0.1", "admin", 200),
+        ("open", "203.0.113.9", None, 200),
+        ("off", "127.0.0.1", "admin", 404),
+    ],
+)
+async def test_metrics_are_readable_only_as_the_access_setting_allows(
+    tmp_path: Path, access: str, address: str, key: str | None, status: int
+) -> None:
+    settings = service_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'db'}", SIGNATURE_CHECKPOINT, metrics_access=access
+    )
+    async with client_for(settings, client_address=address) as client:
+        headers = {
+            None: {},
+            "admin": {"X-API-Key": ADMIN_KEY},
+            "gallery": default_key(tmp_path),
+        }[key]
+        response = await client.get("/metrics", headers=headers)
+    assert response.status_code == status
+    if status == 200:
+        assert "twinverify_http_requests_total" in response.text
+    else:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "twinverify" not in response.text.replace("TWINVERIFY_", "")
+
+
+async def test_a_wrong_method_is_told_which_methods_the_route_allows(tmp_path: Path) -> None:
+    settings = service_settings(tmp_path, f"sqlite:///{tmp_path / 'db'}", SIGNATURE_CHECKPOINT)
+    async with client_for(settings) as client:
+        response = await client.put("/v1/verify")
+        wrong = await client.request("BREW", "/v1/subjects")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["type"] == "/problems/method-not-allowed"
+    assert set(wrong.headers["allow"].split(", ")) == {"GET", "POST"}

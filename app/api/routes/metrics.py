@@ -1,13 +1,31 @@
-"""GET /metrics in the Prometheus text format (no key: scrapers call it; keep it internal)."""
+"""GET /metrics in the Prometheus text format, readable as ``metrics_access`` allows."""
+
+import ipaddress
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from app.api.deps import ApiKeyHeader, SettingsDep, require_admin
+from app.core.errors import NotFoundError
+
 router = APIRouter(tags=["metrics"])
 
 
+def _from_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> Response:
+    access = settings.metrics_access
+    if access == "off":
+        raise NotFoundError("metrics are not served here (TWINVERIFY_METRICS_ACCESS=off)")
+    if access == "admin-key" or (access == "localhost" and not _from_loopback(request)):
+        require_admin(settings, x_api_key)
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )
