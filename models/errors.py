@@ -29,6 +29,10 @@ class NoFaceDetectedError(BlankImageError):
     """The image holds no face the detector can find."""
 
 
+class NotASignatureError(ImageError):
+    """A photograph (a face, a scene) sent where a signature scan belongs."""
+
+
 class DatasetError(TwinverifyError):
     """A dataset or pairs file is malformed or empty."""
 

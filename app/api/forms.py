@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import Form
 
+from app.api.text import StoredText
 from app.core.errors import InvalidRequestError
 from app.services.enrollment import SubjectChoice
 from app.services.verification import Threshold
@@ -12,8 +13,10 @@ from app.services.verification import Threshold
 ModalityForm = Annotated[Literal["face", "signature"], Form(description="face or signature")]
 SubjectIdForm = Annotated[uuid.UUID | None, Form(description="the subject, by id")]
 ExternalIdForm = Annotated[
-    str | None, Form(min_length=1, max_length=200, description="the subject, by external id")
+    StoredText | None,
+    Form(min_length=1, max_length=200, description="the subject, by external id"),
 ]
+NameForm = Annotated[StoredText | None, Form(max_length=200, description="name, on create")]
 FarForm = Annotated[
     float | None,
     Form(gt=0, lt=1, description="a calibrated operating point of the model, e.g. 1e-3"),

@@ -15,15 +15,19 @@ from app.inference.registry import LoadedModel
 from models.errors import (
     BlankImageError,
     ImageError,
+    NotASignatureError,
     TooManyPixelsError,
     UnsupportedImageFormatError,
 )
 from models.preprocessing import decode_image
 from models.preprocessing.face import FacePreprocessor
 from models.preprocessing.face_detection import DetectedFace
+from models.preprocessing.signature_likeness import SignatureLikeness
 
 # What a preprocessor's BlankImageError means for each modality.
 _NOTHING_FOUND = {"signature": "no-signature-found", "face": "no-face-detected"}
+# Signature uploads are checked for being photographs (a portrait, a scene) first.
+_SIGNATURE_LIKENESS = SignatureLikeness()
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ def prepare_image(
     """
     check_size(data, limits)
     try:
-        image = decode_image(data, max_pixels=limits.max_pixels)
+        image = decode_image(
+            data, max_pixels=limits.max_pixels, max_side=model.preprocessor.working_side
+        )
     except UnsupportedImageFormatError as exc:
         raise ImageRejectedError("unsupported-image-format", str(exc), status=415) from exc
     except TooManyPixelsError as exc:
@@ -78,7 +84,11 @@ def prepare_image(
     try:
         if isinstance(model.preprocessor, FacePreprocessor):
             return _prepare_face(model.preprocessor, image, digest, single_face)
+        if model.modality == "signature":
+            _SIGNATURE_LIKENESS.check(image)
         return PreparedImage(model.preprocessor.prepare(image), digest)
+    except NotASignatureError as exc:
+        raise ImageRejectedError("not-a-signature", str(exc)) from exc
     except BlankImageError as exc:
         reason = _NOTHING_FOUND.get(model.modality, "no-content-found")
         raise ImageRejectedError(reason, str(exc)) from exc

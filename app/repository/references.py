@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Gallery, Reference, ReferenceRemoval
@@ -31,12 +31,6 @@ def for_subject(
     return list(session.scalars(query.order_by(Reference.sequence)))
 
 
-def find(session: Session, subject_id: uuid.UUID, reference_id: uuid.UUID) -> Reference | None:
-    return session.scalar(
-        select(Reference).where(Reference.subject_id == subject_id, Reference.id == reference_id)
-    )
-
-
 def known_digests(
     session: Session, subject_id: uuid.UUID, modality: str, model_name: str, model_version: str
 ) -> set[str]:
@@ -58,27 +52,45 @@ def add_all(session: Session, references: Sequence[Reference]) -> None:
     session.flush()
 
 
-def remove(session: Session, gallery_id: uuid.UUID, references: Sequence[Reference]) -> None:
-    """Delete the rows for real and record their removal at a new gallery revision."""
-    _record_removals(session, gallery_id, [reference.id for reference in references])
-    for reference in references:
-        session.delete(reference)
-    session.flush()
+def remove(
+    session: Session,
+    gallery_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    reference_ids: Sequence[uuid.UUID],
+) -> list[uuid.UUID]:
+    """Delete the subject's rows among ``reference_ids`` for real, record their removal at
+    a new gallery revision, and return the ids this call removed.
+
+    The gallery's lock is taken first and the delete is conditional: of two concurrent
+    removals of one row, the second waits for the first and then finds nothing to delete,
+    so exactly one succeeds and one removal is recorded.
+    """
+    revision = next_revision(session, gallery_id)
+    removed = list(
+        session.scalars(
+            delete(Reference)
+            .where(Reference.subject_id == subject_id, Reference.id.in_(reference_ids))
+            .returning(Reference.id),
+            execution_options={"synchronize_session": False},
+        )
+    )
+    _record_removals(session, gallery_id, removed, revision)
+    return removed
 
 
-def record_subject_removal(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> None:
-    """Before a subject is deleted (its rows go by cascade): record each removal."""
+def record_subject_removal(
+    session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID, revision: int
+) -> None:
+    """Before a subject is deleted (its rows go by cascade): record each removal at the
+    revision the caller took (holding the gallery's lock)."""
     ids = list(session.scalars(select(Reference.id).where(Reference.subject_id == subject_id)))
-    _record_removals(session, gallery_id, ids)
+    _record_removals(session, gallery_id, ids, revision)
 
 
 def _record_removals(
-    session: Session, gallery_id: uuid.UUID, reference_ids: Sequence[uuid.UUID]
+    session: Session, gallery_id: uuid.UUID, reference_ids: Sequence[uuid.UUID], revision: int
 ) -> None:
-    """One new gallery revision for all of them, so other processes drop them together."""
-    if not reference_ids:
-        return
-    revision = next_revision(session, gallery_id)
+    """All at one gallery revision, so other processes drop them together."""
     session.add_all(
         ReferenceRemoval(gallery_id=gallery_id, reference_id=ref_id, revision=revision)
         for ref_id in reference_ids

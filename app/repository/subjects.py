@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -55,9 +56,15 @@ def add(
     return subject
 
 
-def delete(session: Session, subject: Subject) -> None:
-    session.delete(subject)
-    session.flush()
+def delete(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> bool:
+    """Delete the row if it is still there; whether this call deleted it."""
+    deleted = session.scalar(
+        sql_delete(Subject)
+        .where(Subject.id == subject_id, Subject.gallery_id == gallery_id)
+        .returning(Subject.id),
+        execution_options={"synchronize_session": False},
+    )
+    return deleted is not None
 
 
 def find_many(

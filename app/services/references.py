@@ -30,10 +30,9 @@ def delete(
     session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID, reference_id: uuid.UUID
 ) -> None:
     subject = subjects.get(session, gallery_id, subject_id)
-    reference = repository.find(session, subject.id, reference_id)
-    if reference is None:
+    if not repository.remove(session, gallery_id, subject.id, [reference_id]):
+        # never there, or removed by a concurrent request first: either way not here now
         raise ReferenceNotFoundError(f"subject {subject_id} has no reference {reference_id}")
-    repository.remove(session, gallery_id, [reference])
 
 
 def _is_stale(registry: ModelRegistry, row: Reference) -> bool:

@@ -74,5 +74,9 @@ def delete(session: Session, gallery_id: uuid.UUID, subject_id: uuid.UUID) -> No
     """Remove the subject; the database removes its references (ON DELETE CASCADE), and
     their removal is recorded so every process drops them from its search matrices."""
     subject = get(session, gallery_id, subject_id)
-    references.record_subject_removal(session, gallery_id, subject.id)
-    repository.delete(session, subject)
+    # The gallery's lock first, then a conditional delete: of concurrent deletes of one
+    # subject exactly one finds it; the others wait, find nothing and answer 404.
+    revision = references.next_revision(session, gallery_id)
+    references.record_subject_removal(session, gallery_id, subject.id, revision)
+    if not repository.delete(session, gallery_id, subject.id):
+        raise SubjectNotFoundError(f"no subject {subject_id} in this gallery")

@@ -58,7 +58,7 @@ def _load_one(path: Path, root: Path, preprocessor: Preprocessor) -> _Loaded:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     try:
-        tensor = preprocessor.prepare(decode_image(data))
+        tensor = preprocessor.prepare(decode_image(data, max_side=preprocessor.working_side))
     except ImageError as exc:
         return _Loaded(relative, digest, None, str(exc))
     return _Loaded(relative, digest, tensor, None)

@@ -45,6 +45,9 @@ class Preprocessor(Protocol):
     """A modality's pipeline: ``prepare`` per image, ``to_input`` per batch."""
 
     spec: PreprocessSpec
+    # The longest side an input is reduced to as it is decoded (``decode_image(max_side=)``):
+    # the modality's pixel budget, ample for what its pipeline keeps.
+    working_side: int
 
     def prepare(self, image: Image.Image) -> torch.Tensor:
         """PIL image -> ``uint8`` tensor ``(C, H, W)``; raises ``ImageError`` on unusable input."""
@@ -57,6 +60,8 @@ class Preprocessor(Protocol):
 
 class NormalisingPreprocessor:
     """Shared batch normalisation; subclasses implement ``prepare``."""
+
+    working_side = 1024
 
     def __init__(self, spec: PreprocessSpec) -> None:
         self.spec = spec

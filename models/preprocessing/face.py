@@ -51,6 +51,9 @@ class AlignedFace:
 class FacePreprocessor(NormalisingPreprocessor):
     """RGB photo -> aligned ``uint8`` chip ``(3, height, width)`` of the subject's face."""
 
+    # Twice the detector's copy: the chip is cut at up to twice detection's resolution.
+    working_side = 2 * DETECTION_MAX_SIDE
+
     def __init__(self, spec: PreprocessSpec, options: FaceOptions | None = None) -> None:
         super().__init__(spec)
         self.options = options or FaceOptions()

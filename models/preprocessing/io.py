@@ -1,10 +1,12 @@
 """Decoding image files and bytes into PIL images, with EXIF orientation applied."""
 
 import io
+import math
 import warnings
 from collections.abc import Collection
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.errors import TooManyPixelsError, UnreadableImageError, UnsupportedImageFormatError
@@ -14,16 +16,29 @@ from models.errors import TooManyPixelsError, UnreadableImageError, UnsupportedI
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "WEBP", "PPM"})
 
 
+# 16-bit greyscale as Pillow opens it (PNG, TIFF); "I" is 32-bit integer.
+_WIDE_GREY_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+# Modes kept as they are on the way to the working resolution; others are converted.
+_REDUCIBLE_MODES = frozenset({"L", "RGB", "I", "F"})
+
+
 def decode_image(
     data: bytes,
     max_pixels: int | None = None,
     formats: Collection[str] = SUPPORTED_FORMATS,
+    max_side: int | None = None,
 ) -> Image.Image:
     """Decode image bytes fully (so truncation is caught here, not later) and upright them.
 
     The header is checked before any pixel is decoded: the format must be one of ``formats``
     and ``width * height`` at most ``max_pixels``, so a small file that would expand to
     gigabytes is refused without expanding it.
+
+    The result is what a viewer sees, as 8-bit grey or RGB: transparency flattened onto
+    white (hidden pixels under a transparent alpha are not content), 16-bit grey scaled to
+    8 bits (not clipped). ``max_side`` is the caller's working resolution: a larger image
+    is reduced (area average) until its longer side fits, a JPEG already while decoding
+    (DCT scaling), so a huge photo never exists in memory at full size.
     """
     if not data:
         raise UnreadableImageError("the image is empty (zero bytes)")
@@ -33,8 +48,11 @@ def decode_image(
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 _check_header(image, max_pixels, formats)
+                if max_side is not None:
+                    _draft(image, max_side)
                 image.load()
                 upright = ImageOps.exif_transpose(image)
+                visible = _working_copy(upright, max_side)
     except Image.DecompressionBombError as exc:
         raise TooManyPixelsError(f"the image has too many pixels: {exc}") from exc
     except UnidentifiedImageError as exc:
@@ -44,7 +62,54 @@ def decode_image(
         ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableImageError(f"the image cannot be decoded: {exc}") from exc
-    return upright
+    return visible
+
+
+def _draft(image: Image.Image, max_side: int) -> None:
+    """Let the JPEG decoder scale by 1/2, 1/4 or 1/8 on its own (no other format can)."""
+    factor = max(image.size) / max_side
+    if image.format == "JPEG" and factor > 1:
+        target = (math.ceil(image.width / factor), math.ceil(image.height / factor))
+        image.draft(image.mode, target)
+
+
+def _working_copy(image: Image.Image, max_side: int | None) -> Image.Image:
+    image = _flatten_transparency(image)
+    sixteen_bit = image.mode in _WIDE_GREY_MODES and image.mode != "I"
+    if image.mode in _WIDE_GREY_MODES:
+        image = image.convert("I")  # 32-bit integers, values kept, resizable
+    elif image.mode not in _REDUCIBLE_MODES:
+        # bilevel scans to grey; palette, CMYK, YCbCr, ... to RGB
+        image = image.convert("L" if image.mode == "1" else "RGB")
+    if max_side is not None and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)  # an area average
+    if image.mode == "I":
+        image = _eight_bit_grey(image, sixteen_bit)
+    return image
+
+
+def _flatten_transparency(image: Image.Image) -> Image.Image:
+    has_alpha = "A" in image.getbands() or (
+        image.mode in ("P", "L", "RGB") and "transparency" in image.info
+    )
+    if not has_alpha:
+        return image
+    grey = image.mode in ("LA", "La", "L")
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("L" if grey else "RGB")
+
+
+def _eight_bit_grey(image: Image.Image, sixteen_bit: bool) -> Image.Image:
+    """16 (or 32) bits per pixel to 8 by scaling, where a plain conversion clips at 255.
+
+    A 32-bit integer image holding 8-bit values (some TIFF writers) is kept as it is."""
+    values = np.asarray(image, dtype=np.float32)
+    wide = sixteen_bit or values.max(initial=0) > 255
+    scaled = values / 257.0 if wide else values
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
 
 
 def _check_header(image: Image.Image, max_pixels: int | None, formats: Collection[str]) -> None:

@@ -38,16 +38,20 @@ BORDER_SHARE = 0.5
 class SignaturePreprocessor(NormalisingPreprocessor):
     """Grey page -> ink-high ``uint8`` tensor ``(1, height, width)``, aspect ratio kept."""
 
+    # A whole A4 page at 175 dpi; a signature on it still spans far more than the canvas
+    # (and every step here is scale-independent), while a 40 MP upload costs no more.
+    working_side = 2048
+
     def prepare(self, image: Image.Image) -> torch.Tensor:
-        grey = _flatten_background(np.asarray(image.convert("L"), dtype=np.uint8))
-        ink_mask, threshold = _ink_mask(grey)
-        frame = _border_lines(ink_mask)
+        grey = flattened_grey(image)
+        ink, threshold = ink_mask(grey)
+        frame = _border_lines(ink)
         if frame.any():
             # A dark frame would drag Otsu's threshold towards it: paint it over as paper
             # and find the ink again.
             grey[cv2.dilate(frame.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
-            ink_mask, threshold = _ink_mask(grey)
-        rows, cols = np.nonzero(ink_mask)
+            ink, threshold = ink_mask(grey)
+        rows, cols = np.nonzero(ink)
         top, bottom, left, right = _with_margin(rows, cols, grey.shape)
         crop = grey[top:bottom, left:right].copy()
         # Paper becomes pure white so tint and noise do not reach the network; binarised,
@@ -61,6 +65,11 @@ class SignaturePreprocessor(NormalisingPreprocessor):
         canvas = cv2.GaussianBlur(canvas, (0, 0), sigmaX=CANVAS_BLUR_SIGMA)
         inverted = 255 - canvas
         return torch.from_numpy(inverted[None, :, :].copy())
+
+
+def flattened_grey(image: Image.Image) -> np.ndarray:
+    """The page in grey with the paper's brightness divided out."""
+    return _flatten_background(np.asarray(image.convert("L"), dtype=np.uint8))
 
 
 def _flatten_background(grey: np.ndarray) -> np.ndarray:
@@ -103,7 +112,7 @@ def _border_lines(ink: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _ink_mask(grey: np.ndarray) -> tuple[np.ndarray, float]:
+def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, float]:
     """Blur + Otsu; returns the ink mask and the grey level separating ink from paper."""
     sigma = max(1.0, min(grey.shape) / 200.0)
     blurred = cv2.GaussianBlur(grey, (0, 0), sigmaX=sigma)

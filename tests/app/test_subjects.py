@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.db.models import Reference, Subject
+from app.db.models import Reference, ReferenceRemoval, Subject
 from tests.app.client import client_for
 from tests.app.rows import reference_row
 
@@ -163,3 +163,109 @@ async def test_parallel_creates_of_one_external_id_give_one_subject_and_conflict
             assert conflict.json()["type"] == "/problems/external-id-exists"
         listed = await client.get("/v1/subjects", headers=mine)
         assert listed.json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("external_id", "a\x00b"),
+        ("name", "\x00"),
+        ("metadata", {"note": "x\x00"}),
+        ("metadata", {"k\x00": 1}),
+        ("metadata", {"deep": [[[[[[[[[["too deep"]]]]]]]]]]}),
+        ("metadata", {"blob": "x" * 20_000}),
+    ],
+)
+async def test_text_no_database_can_store_is_a_validation_problem(
+    tmp_path: Path, database_url: str, field: str, value: object
+) -> None:
+    """NUL characters were a 500 on PostgreSQL (text and JSONB refuse them)."""
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        key = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        created = await client.post("/v1/subjects", json={field: value}, headers=key)
+        assert created.status_code == 422, created.text
+        assert created.json()["type"] == "/problems/validation-error"
+        assert field in created.json()["detail"]
+        subject = (await client.post("/v1/subjects", json={"name": "ok"}, headers=key)).json()
+        patched = await client.patch(
+            f"/v1/subjects/{subject['id']}", json={field: value}, headers=key
+        )
+        assert patched.status_code == 422, patched.text
+        listed = (await client.get("/v1/subjects", headers=key)).json()
+        assert [item["name"] for item in listed["items"]] == ["ok"]
+
+
+async def test_a_lone_surrogate_and_a_form_nul_are_validation_problems(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with client_for(app_settings(tmp_path, database_url), ready=True) as client:
+        key = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        raw = b'{"external_id": "a\\ud800b"}'
+        response = await client.post(
+            "/v1/subjects", content=raw, headers={**key, "content-type": "application/json"}
+        )
+        assert response.status_code == 422, response.text
+        enrolled = await client.post(
+            "/v1/enroll",
+            data={"modality": "signature", "external_id": "w\x00", "create": "true"},
+            files=[("images", ("a.png", b"\x89PNG", "image/png"))],
+            headers=key,
+        )
+        assert enrolled.status_code == 422, enrolled.text
+        assert "external_id" in enrolled.json()["detail"]
+        assert (await client.get("/v1/subjects", headers=key)).json()["total"] == 0
+
+
+async def test_json_nested_past_any_parser_limit_is_a_client_error(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        key = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        for body in (b"[" * 50_000, b'{"metadata": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"):
+            response = await client.post(
+                "/v1/subjects", content=body, headers={**key, "content-type": "application/json"}
+            )
+            assert 400 <= response.status_code < 500, response.text[:200]
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+def count_removals(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(ReferenceRemoval)).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+async def test_parallel_deletes_of_one_reference_or_subject_succeed_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    """8 racing DELETEs of one reference (then of one subject): one 204, seven 404 problems,
+    and one removal recorded per reference (they all answered 204 and wrote 6-8)."""
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        mine = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        subject = (await client.post("/v1/subjects", json={"name": "Ada"}, headers=mine)).json()
+        engine = create_engine(database_url)
+        with Session(engine) as session, session.begin():
+            owner = session.get_one(Subject, uuid.UUID(subject["id"]))
+            rows = [reference_row(owner.id, owner.gallery_id, n) for n in range(3)]
+            session.add_all(rows)
+            session.flush()
+            first = str(rows[0].id)
+        engine.dispose()
+        path = f"/v1/subjects/{subject['id']}"
+
+        async def statuses(url: str) -> list[int]:
+            responses = await asyncio.gather(*(client.delete(url, headers=mine) for _ in range(8)))
+            for response in responses:
+                if response.status_code != 204:
+                    assert response.headers["content-type"] == "application/problem+json"
+            return sorted(r.status_code for r in responses)
+
+        assert await statuses(f"{path}/references/{first}") == [204] + [404] * 7
+        assert count_references(database_url) == 2
+        assert count_removals(database_url) == 1
+        assert await statuses(path) == [204] + [404] * 7
+        assert count_references(database_url) == 0
+        assert count_removals(database_url) == 3
+        assert (await client.get(path, headers=mine)).status_code == 404

@@ -238,3 +238,61 @@ def test_decode_refuses_unlisted_formats_and_too_many_pixels_before_decoding() -
     with pytest.raises(TooManyPixelsError, match="120,000 pixels"):
         decode_image(big.getvalue(), max_pixels=100_000)
     assert decode_image(big.getvalue(), max_pixels=120_000).size == (400, 300)
+
+
+def _encoded(image: Image.Image, format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def test_a_sixteen_bit_scan_is_scaled_to_eight_bits_not_clipped() -> None:
+    eight = np.asarray(scribble(), dtype=np.uint16)
+    sixteen = Image.fromarray(eight * 257)  # the same scan at 16 bits per pixel
+    decoded = decode_image(_encoded(sixteen))
+    assert decoded.mode == "L"
+    np.testing.assert_array_equal(np.asarray(decoded), eight)
+    torch.testing.assert_close(SIGNATURE.prepare(decoded), SIGNATURE.prepare(scribble()))
+
+
+def test_pixels_under_a_transparent_alpha_are_not_content() -> None:
+    hidden = scribble().convert("RGBA")
+    hidden.putalpha(0)
+    with pytest.raises(BlankImageError):
+        SIGNATURE.prepare(decode_image(_encoded(hidden)))
+    # an opaque alpha channel changes nothing
+    opaque = scribble().convert("LA")
+    torch.testing.assert_close(
+        SIGNATURE.prepare(decode_image(_encoded(opaque))), SIGNATURE.prepare(scribble())
+    )
+
+
+@pytest.mark.parametrize("format", ["PNG", "JPEG"])
+def test_a_huge_image_is_reduced_to_the_working_side_as_it_is_decoded(format: str) -> None:
+    """A 6300 x 6300 page of a few hundred kB must not be processed at 40 MP."""
+    page = scribble(width=6300, height=6300, scale=10.0)
+    decoded = decode_image(_encoded(page, format), max_side=SIGNATURE.working_side)
+    assert max(decoded.size) == SIGNATURE.working_side == 2048
+    assert decoded.size == (2048, 2048)
+    # the reduced page still shows the same signature as a small scan of it
+    small = scribble(width=630, height=630)
+    difference = (SIGNATURE.prepare(decoded).float() - SIGNATURE.prepare(small).float()).abs()
+    assert difference.mean() < 6
+    white = Image.new("L", (6300, 6300), 255)
+    with pytest.raises(BlankImageError):
+        SIGNATURE.prepare(decode_image(_encoded(white), max_side=SIGNATURE.working_side))
+
+
+@pytest.mark.parametrize("mode", ["1", "P", "CMYK", "LA", "I;16", "RGBA"])
+def test_every_mode_decodes_to_eight_bit_grey_or_rgb(mode: str) -> None:
+    image = scribble().convert("RGBA" if mode == "RGBA" else "L")
+    if mode != "RGBA":
+        image = (
+            image.convert(mode)
+            if mode != "I;16"
+            else Image.fromarray(np.asarray(image, dtype=np.uint16) * 257)
+        )
+    decoded = decode_image(_encoded(image, "JPEG" if mode == "CMYK" else "PNG"), max_side=300)
+    assert decoded.mode in ("L", "RGB")
+    assert max(decoded.size) == 300
+    assert SIGNATURE.prepare(decoded).shape == (1, 150, 220)

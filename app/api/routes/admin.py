@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from app.api.deps import AdminDep, SessionDep
+from app.api.text import StoredText
 from app.services import galleries as service
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -23,7 +24,7 @@ class GalleryOut(BaseModel):
 
 
 class KeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: StoredText = Field(min_length=1, max_length=100)
 
 
 class KeyOut(BaseModel):

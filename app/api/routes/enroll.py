@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Form, UploadFile, status
 from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentKeyDep, RuntimeDep
-from app.api.forms import ExternalIdForm, ModalityForm, SubjectIdForm, subject_choice
+from app.api.forms import ExternalIdForm, ModalityForm, NameForm, SubjectIdForm, subject_choice
 from app.api.routes.subjects import SubjectOut, subject_out
 from app.api.schemas import FaceOut, ModelRef, face_out, model_ref
 from app.api.uploads import read_upload, upload_name
@@ -47,7 +47,7 @@ def enroll_images(
     subject_id: SubjectIdForm = None,
     external_id: ExternalIdForm = None,
     create: Annotated[bool, Form(description="create the external id if unknown")] = False,
-    name: Annotated[str | None, Form(max_length=200, description="name, on create")] = None,
+    name: NameForm = None,
 ) -> EnrollOut:
     """One reference per accepted image; each image is accepted or rejected with a reason.
 

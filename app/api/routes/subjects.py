@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentKeyDep, SessionDep
+from app.api.text import Metadata, StoredText
 from app.db.models import Subject
 from app.services import subjects as service
 
@@ -15,15 +16,17 @@ router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 
 
 class SubjectIn(BaseModel):
-    external_id: str | None = Field(default=None, min_length=1, max_length=200)
-    name: str | None = Field(default=None, max_length=200)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    external_id: StoredText | None = Field(default=None, min_length=1, max_length=200)
+    name: StoredText | None = Field(default=None, max_length=200)
+    metadata: Metadata = Field(
+        default_factory=dict, description="free-form JSON object, at most 16 KiB, 8 levels"
+    )
 
 
 class SubjectPatch(BaseModel):
-    external_id: str | None = Field(default=None, min_length=1, max_length=200)
-    name: str | None = Field(default=None, max_length=200)
-    metadata: dict[str, Any] | None = None
+    external_id: StoredText | None = Field(default=None, min_length=1, max_length=200)
+    name: StoredText | None = Field(default=None, max_length=200)
+    metadata: Metadata | None = None
 
 
 class SubjectOut(BaseModel):
