@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api import authentication_first
 from app.api.middleware import BodySizeLimit, RequestMetrics
 from app.api.routes import (
     admin,
@@ -22,6 +23,7 @@ from app.api.routes import (
     verify,
     whoami,
 )
+from app.core.auth_throttle import AuthThrottle
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.metrics import ServiceMetrics
@@ -113,7 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="twinverify", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
+    app.state.auth_throttle = AuthThrottle(
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
     install_error_handlers(app)
+    authentication_first.install(app)
     for module in (
         health,
         admin,
@@ -128,6 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     # Outermost last: metrics see every response, including the size limit's 413.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        max_json_bytes=settings.max_json_bytes,
+    )
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app

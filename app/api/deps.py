@@ -6,8 +6,16 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from app.core.auth_throttle import AuthThrottle
 from app.core.config import Settings
-from app.core.errors import AdminRequiredError, MissingApiKeyError, NotReadyError
+from app.core.errors import (
+    AdminRequiredError,
+    InvalidApiKeyError,
+    MissingApiKeyError,
+    NotReadyError,
+    ServiceError,
+    TooManyAuthFailuresError,
+)
 from app.core.security import same_secret
 from app.db.engine import transaction
 from app.db.models import ApiKey
@@ -31,21 +39,49 @@ SessionDep = Annotated[Session, Depends(get_session)]
 ApiKeyHeader = Annotated[str | None, Header(alias="X-API-Key", description="gallery or admin key")]
 
 
-def require_admin(settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> None:
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refuse_while_throttled(request: Request) -> None:
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    retry_after = throttle.retry_after(client_address(request))
+    if retry_after is not None:
+        raise TooManyAuthFailuresError(
+            f"too many failed authentications from this address; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def _failed(request: Request, error: ServiceError) -> ServiceError:
+    """A wrong key (not a missing one: that guesses nothing) counts against the address."""
+    request.app.state.auth_throttle.record_failure(client_address(request))
+    return error
+
+
+def require_admin(request: Request, settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> None:
+    _refuse_while_throttled(request)
     if not x_api_key:
         raise MissingApiKeyError("send the admin key in the X-API-Key header")
     admin = settings.admin_key.get_secret_value() if settings.admin_key else ""
     if not admin or not same_secret(x_api_key, admin):
-        raise AdminRequiredError("this endpoint needs the admin key (TWINVERIFY_ADMIN_KEY)")
+        raise _failed(
+            request,
+            AdminRequiredError("this endpoint needs the admin key (TWINVERIFY_ADMIN_KEY)"),
+        )
 
 
 def current_key(request: Request, x_api_key: ApiKeyHeader = None) -> ApiKey:
     """The caller's key, looked up in a transaction of its own: a request that runs a
     model does not hold a database connection while it does."""
+    _refuse_while_throttled(request)
     if not x_api_key:
         raise MissingApiKeyError("send your gallery's API key in the X-API-Key header")
-    with transaction(request.app.state.sessions) as session:
-        return authenticate(session, x_api_key)
+    try:
+        with transaction(request.app.state.sessions) as session:
+            return authenticate(session, x_api_key)
+    except InvalidApiKeyError as exc:
+        raise _failed(request, exc) from None
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -13,24 +13,28 @@ from app.core.metrics import ServiceMetrics
 
 
 class BodySizeLimit:
-    """Refuse bodies over ``max_bytes`` with a 413 problem before they are parsed or spooled.
+    """Refuse bodies over the limit with a 413 problem before they are parsed or spooled.
 
-    A declared ``Content-Length`` is checked up front; a chunked body is counted as it
-    arrives, and once over the limit the app's response (whatever parsing failure it makes
-    of the cut body) is replaced by the 413.
+    Multipart bodies (images) may reach ``max_bytes``; any other body (JSON) only
+    ``max_json_bytes``: no JSON this API takes is large, and every byte of a subject's
+    metadata is returned by every listing. A declared ``Content-Length`` is checked up
+    front; a chunked body is counted as it arrives, and once over the limit the app's
+    response (whatever parsing failure it makes of the cut body) is replaced by the 413.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_json_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_bytes = max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes if _is_multipart(scope) else self.max_json_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, send, limit)
             return
         received = 0
         exceeded = False
@@ -40,7 +44,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     exceeded = True
                     return {"type": "http.request", "body": b"", "more_body": False}
             return message
@@ -52,19 +56,19 @@ class BodySizeLimit:
             if exceeded:
                 if not started and message["type"] == "http.response.start":
                     started = True
-                    await self._refuse(scope, send)
+                    await self._refuse(scope, send, limit)
                 return
             await send(message)
 
         await self.app(scope, counting_receive, guarded_send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "/problems/upload-too-large",
                 "title": "Upload too large",
                 "status": 413,
-                "detail": f"the request body exceeds {self.max_bytes:,} bytes",
+                "detail": f"the request body exceeds {limit:,} bytes",
                 "instance": scope.get("path", ""),
             }
         ).encode()
@@ -80,6 +84,13 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _is_multipart(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return bytes(value).lower().startswith(b"multipart/form-data")
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -85,6 +85,18 @@ class Settings(BaseSettings):
         default=32, ge=1, description="smaller images are rejected as too small"
     )
     max_enroll_images: int = Field(default=20, ge=1, le=200, description="images per enroll call")
+    max_json_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="largest body that is not a multipart upload (JSON): larger is a 413",
+    )
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        description="failed authentications one client address may make per window; then "
+        "429 with Retry-After until the oldest leaves the window",
+    )
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
     metrics_access: Literal["localhost", "open", "admin-key", "off"] = Field(
         default="localhost",
         description="who may read /metrics (it names galleries): localhost = loopback clients, "

@@ -26,11 +26,17 @@ class ServiceError(Exception):
     slug: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str, extensions: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        extensions: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         # RFC 9457 extension members, e.g. the per-image outcome of a rejected enroll.
         self.extensions = extensions or {}
+        self.headers = headers
 
 
 class NotReadyError(ServiceError):
@@ -49,6 +55,12 @@ class InvalidApiKeyError(ServiceError):
     status = 401
     slug = "invalid-api-key"
     title = "API key not accepted"
+
+
+class TooManyAuthFailuresError(ServiceError):
+    status = 429
+    slug = "too-many-auth-failures"
+    title = "Too many failed authentications"
 
 
 class AdminRequiredError(ServiceError):
@@ -171,9 +183,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+async def service_error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return problem(exc.status, exc.slug, exc.title, exc.detail, request, exc.extensions)
+    return problem(
+        exc.status, exc.slug, exc.title, exc.detail, request, exc.extensions, exc.headers
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -203,7 +217,7 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(allowed)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def validation_error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = "; ".join(
         f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
@@ -219,7 +233,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(ServiceError, service_error_response)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -269,3 +270,32 @@ async def test_parallel_deletes_of_one_reference_or_subject_succeed_once(
         assert count_references(database_url) == 0
         assert count_removals(database_url) == 3
         assert (await client.get(path, headers=mine)).status_code == 404
+
+
+async def test_a_json_body_over_its_cap_is_refused_before_it_is_parsed(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A 50 MB metadata object was accepted, then returned by every listing."""
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        key = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        cap = 64 * 1024
+        body = b'{"metadata": {"blob": "' + b"x" * cap + b'"}}'
+        declared = await client.post(
+            "/v1/subjects", content=body, headers={**key, "content-type": "application/json"}
+        )
+        assert declared.status_code == 413
+        assert declared.json()["detail"] == f"the request body exceeds {cap:,} bytes"
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield body
+
+        streamed = await client.post(
+            "/v1/subjects", content=chunks(), headers={**key, "content-type": "application/json"}
+        )
+        assert streamed.status_code == 413
+        # a body with no content type is held to the same cap
+        untyped = await client.post("/v1/subjects", content=body, headers=key)
+        assert untyped.status_code == 413
+        assert (await client.get("/v1/subjects", headers=key)).json()["total"] == 0
+        small = await client.post("/v1/subjects", json={"metadata": {"a": "b"}}, headers=key)
+        assert small.status_code == 201

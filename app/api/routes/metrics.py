@@ -25,7 +25,7 @@ def metrics(request: Request, settings: SettingsDep, x_api_key: ApiKeyHeader = N
     if access == "off":
         raise NotFoundError("metrics are not served here (TWINVERIFY_METRICS_ACCESS=off)")
     if access == "admin-key" or (access == "localhost" and not _from_loopback(request)):
-        require_admin(settings, x_api_key)
+        require_admin(request, settings, x_api_key)
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )
