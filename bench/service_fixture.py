@@ -70,6 +70,8 @@ def running_service(
         "TWINVERIFY_SIGNATURE_CHECKPOINT": str(checkpoint),
         "TWINVERIFY_DEVICE": "auto",
         "TWINVERIFY_INFERENCE_THREADS": str(threads),
+        # the benchmarks time full searches with a threshold below every score
+        "TWINVERIFY_EXPLICIT_THRESHOLDS": "any",
     }
     command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
     command += ["--port", str(port), "--log-level", "warning"]

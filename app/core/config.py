@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         "when a request names neither far nor threshold: stricter ones reject many genuine "
         "signers (the model card gives the FRR of each)",
     )
+    explicit_thresholds: Literal["calibrated", "any"] = Field(
+        default="calibrated",
+        description="explicit thresholds a request may send: calibrated = none that accepts "
+        "more than the model's loosest calibrated operating point (422 otherwise); any = "
+        "every finite number (for investigators listing every candidate)",
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="largest accepted image file"
     )

@@ -132,6 +132,12 @@ class UnknownOperatingPointError(ServiceError):
     title = "Unknown operating point"
 
 
+class ThresholdOutOfRangeError(ServiceError):
+    status = 422
+    slug = "threshold-out-of-range"
+    title = "Threshold outside the calibrated range"
+
+
 class NoReferencesError(ServiceError):
     status = 409
     slug = "no-references"

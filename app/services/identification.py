@@ -46,7 +46,11 @@ def identify(
 ) -> IdentifyResult:
     model = runtime.model(modality)
     rule = decision_rule(
-        model, threshold.far, threshold.value, runtime.settings.default_far(modality)
+        model,
+        threshold.far,
+        threshold.value,
+        runtime.settings.default_far(modality),
+        runtime.settings.explicit_thresholds == "calibrated",
     )
     vectors, prepared = embed_probes(runtime, model, probe)
     search_key = model_key(model)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from app.core.errors import UnknownOperatingPointError
+from app.core.errors import ThresholdOutOfRangeError, UnknownOperatingPointError
 from app.inference.registry import LoadedModel
 from models.evaluation.calibration import operating_point_key
 
@@ -19,9 +19,17 @@ class DecisionRule:
 
 
 def decision_rule(
-    model: LoadedModel, far: float | None, threshold: float | None, default_far: float
+    model: LoadedModel,
+    far: float | None,
+    threshold: float | None,
+    default_far: float,
+    calibrated_range_only: bool = True,
 ) -> DecisionRule:
+    """``calibrated_range_only``: refuse an explicit threshold that accepts more than the
+    model's loosest calibrated operating point (``-1e308`` would make anything a match)."""
     if threshold is not None:
+        if calibrated_range_only:
+            _check_in_calibrated_range(model, threshold)
         return DecisionRule(threshold, None, None, None)
     target = default_far if far is None else far
     key = operating_point_key(target)
@@ -36,3 +44,17 @@ def decision_rule(
             "(or send an explicit threshold)"
         )
     return DecisionRule(point.threshold, target, key, point.reliable)
+
+
+def _check_in_calibrated_range(model: LoadedModel, threshold: float) -> None:
+    points = [p for p in model.checkpoint.metadata.thresholds.values() if p.target_far]
+    if not points:
+        return  # nothing calibrated to bound it by
+    loosest = min(points, key=lambda point: point.threshold)
+    if threshold < loosest.threshold:
+        raise ThresholdOutOfRangeError(
+            f"threshold {threshold:g} accepts more than model {model.name}:{model.version}'s "
+            f"loosest calibrated operating point (far={loosest.target_far:g}, threshold "
+            f"{loosest.threshold:g}), where no false accept rate is known; send a threshold "
+            "of at least that (the server's TWINVERIFY_EXPLICIT_THRESHOLDS=any lifts this)"
+        )

@@ -73,7 +73,11 @@ def verify_subject(
 ) -> VerifyResult:
     model = runtime.model(modality)
     rule = decision_rule(
-        model, threshold.far, threshold.value, runtime.settings.default_far(modality)
+        model,
+        threshold.far,
+        threshold.value,
+        runtime.settings.default_far(modality),
+        runtime.settings.explicit_thresholds == "calibrated",
     )
     subject = find_subject(runtime, key.gallery_id, choice)
     assert subject is not None, "verify never creates subjects"
@@ -114,7 +118,11 @@ def verify_pair(
 ) -> VerifyResult:
     model = runtime.model(modality)
     rule = decision_rule(
-        model, threshold.far, threshold.value, runtime.settings.default_far(modality)
+        model,
+        threshold.far,
+        threshold.value,
+        runtime.settings.default_far(modality),
+        runtime.settings.explicit_thresholds == "calibrated",
     )
     vectors, prepared = embed_probes(runtime, model, first, second)
     # image_b is a subject with one reference: scored by the same rule

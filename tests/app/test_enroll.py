@@ -136,7 +136,7 @@ async def test_exif_orientation_is_applied_before_embedding(
     async with client_for(settings, ready=True) as client:
         response = await client.post(
             "/v1/verify",
-            data={"modality": "signature", "threshold": "-0.5"},
+            data={"modality": "signature"},
             files=[
                 ("image", ("a.png", encoded(upright, "PNG"), "image/png")),
                 ("image_b", ("b.png", sideways, "image/png")),

@@ -12,6 +12,7 @@ import torch
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
 from app.db.models import Reference
 from models.checkpoint import load_checkpoint
 from models.embedding import embed_images
@@ -21,6 +22,12 @@ from tests.app.service import default_key, enroll, identify, service_settings
 from tests.app.signature_images import digit_indices, png, with_version
 
 pytestmark = pytest.mark.anyio
+
+
+def listing_settings(data_dir: Path, database_url: str, checkpoint: Path) -> Settings:
+    """These tests list every candidate with a threshold below any score, which the
+    service's default threshold policy refuses (TWINVERIFY_EXPLICIT_THRESHOLDS)."""
+    return service_settings(data_dir, database_url, checkpoint, explicit_thresholds="any")
 
 
 def brute_force(
@@ -64,7 +71,7 @@ async def test_identify_equals_brute_force_over_the_table(
     rng = random.Random(7)
     pool = [i for digit in range(10) for i in digit_indices()[digit][100:150]]
     rng.shuffle(pool)
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    settings = listing_settings(tmp_path, database_url, signature_checkpoint)
     async with client_for(settings, ready=True) as client:
         key = default_key(tmp_path)
         for n in range(30):  # 30 subjects with 1 to 4 references each
@@ -83,7 +90,7 @@ async def test_identify_equals_brute_force_over_the_table(
 async def test_two_processes_on_one_database_see_each_others_writes(
     tmp_path: Path, database_url: str, signature_checkpoint: Path
 ) -> None:
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    settings = listing_settings(tmp_path, database_url, signature_checkpoint)
     by_digit = digit_indices()
     probe = png(by_digit[6][100])
     async with (
@@ -130,7 +137,7 @@ async def test_galleries_never_see_each_other(
     tmp_path: Path, database_url: str, signature_checkpoint: Path
 ) -> None:
     admin = {"X-API-Key": "a" * 32}
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    settings = listing_settings(tmp_path, database_url, signature_checkpoint)
     probe_index = digit_indices()[8][100]
     async with client_for(settings, ready=True) as client:
         mine = default_key(tmp_path)
@@ -173,14 +180,14 @@ async def test_older_model_versions_are_reported_stale_never_mixed(
     by_digit = digit_indices()
     probe = png(by_digit[9][100])
     async with client_for(
-        service_settings(tmp_path, database_url, signature_checkpoint), ready=True
+        listing_settings(tmp_path, database_url, signature_checkpoint), ready=True
     ) as client:
         key = default_key(tmp_path)
         enrolled = (await enroll(client, key, [by_digit[9][100], by_digit[9][101]], "w9")).json()
     subject_id = enrolled["subject"]["id"]
 
     async with client_for(
-        service_settings(tmp_path, database_url, version_two), ready=True
+        listing_settings(tmp_path, database_url, version_two), ready=True
     ) as client:
         verify = await client.post(
             "/v1/verify",
@@ -223,7 +230,7 @@ async def test_unknown_references_and_subjects_are_404(
     tmp_path: Path, database_url: str, signature_checkpoint: Path
 ) -> None:
     async with client_for(
-        service_settings(tmp_path, database_url, signature_checkpoint), ready=True
+        listing_settings(tmp_path, database_url, signature_checkpoint), ready=True
     ) as client:
         key = default_key(tmp_path)
         enrolled = (await enroll(client, key, [digit_indices()[2][100]], "w2")).json()
@@ -246,7 +253,7 @@ async def test_unknown_references_and_subjects_are_404(
 async def test_concurrent_enrolments_through_two_processes_all_land_in_every_matrix(
     tmp_path: Path, database_url: str, signature_checkpoint: Path
 ) -> None:
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    settings = listing_settings(tmp_path, database_url, signature_checkpoint)
     pool = [i for digit in range(10) for i in digit_indices()[digit][100:112]]
     async with (
         client_for(settings, ready=True) as first,

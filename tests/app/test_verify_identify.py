@@ -65,6 +65,7 @@ async def test_verify_against_a_subject_and_pairwise(
 
         # A stricter or looser operating point changes the threshold, not the score.
         other = digit_indices()[7][110]
+        loosest = min(point.threshold for point in thresholds.values() if point.target_far)
         strict = await client.post(
             "/v1/verify",
             data={"modality": "signature", "subject_id": subject_id, "far": "1e-4"},
@@ -73,13 +74,14 @@ async def test_verify_against_a_subject_and_pairwise(
         )
         loose = await client.post(
             "/v1/verify",
-            data={"modality": "signature", "subject_id": subject_id, "threshold": "-1000"},
+            data={"modality": "signature", "subject_id": subject_id, "threshold": str(loosest)},
             files=files("image", png(other)),
             headers=key,
         )
         assert strict.json()["threshold"] == pytest.approx(thresholds["far_1e-04"].threshold)
         assert strict.json()["score"] == pytest.approx(loose.json()["score"], abs=1e-6)
-        assert loose.json()["match"] is True
+        assert loose.json()["match"] is (loose.json()["score"] >= loosest)
+        assert loose.json()["threshold"] == loosest
         assert loose.json()["far"] is None
         assert strict.json()["score"] < 0
         # The evidence follows the score, not the operating point.
@@ -126,7 +128,11 @@ async def test_identify_ranks_subjects_and_says_unknown(
     tmp_path: Path, database_url: str, signature_checkpoint: Path
 ) -> None:
     by_digit = digit_indices()
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    # rank-1 below counts the nearest subject whatever its score: a threshold below every
+    # score, which the default policy refuses
+    settings = service_settings(
+        tmp_path, database_url, signature_checkpoint, explicit_thresholds="any"
+    )
     async with client_for(settings, ready=True) as client:
         key = default_key(tmp_path)
         # Eight references each: the small test model trains differently on different CPUs
@@ -191,6 +197,17 @@ async def test_verify_and_identify_errors_are_problems(
             for path in ("/v1/verify", "/v1/identify"):
                 refused = await post(path, external_id="w0", threshold=value)
                 assert "threshold" in str(assert_problem(refused, 422, "validation-error"))
+        # finite but looser than the loosest calibrated point: refused by the default policy
+        listed = (await client.get("/v1/models", headers=key)).json()["models"]
+        points = next(m for m in listed if m["modality"] == "signature")["thresholds"]
+        loosest = min(p["threshold"] for p in points.values() if p.get("target_far"))
+        for path in ("/v1/verify", "/v1/identify"):
+            for value in ("-1e308", str(loosest - 1e-3)):
+                refused = await post(path, external_id="w0", threshold=value)
+                detail = assert_problem(refused, 422, "threshold-out-of-range")["detail"]
+                assert f"{loosest:g}" in detail
+            at_the_edge = await post(path, external_id="w0", threshold=str(loosest))
+            assert at_the_edge.status_code == 200, at_the_edge.text
         face = await client.post(
             "/v1/identify", data={"modality": "face"}, files=probe, headers=key
         )
@@ -229,7 +246,8 @@ async def test_adapted_scoring_is_the_same_in_verify_and_identify(
     metadata = source.metadata.model_copy(update={"reference_scoring": scoring})
     save_checkpoint(adapted, source.model, metadata)
     by_digit = digit_indices()
-    settings = service_settings(tmp_path, database_url, adapted)
+    # every subject's score is compared, so the threshold lies below all of them
+    settings = service_settings(tmp_path, database_url, adapted, explicit_thresholds="any")
     async with client_for(settings, ready=True) as client:
         key = default_key(tmp_path)
 
