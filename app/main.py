@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api import authentication_first
-from app.api.middleware import BodySizeLimit, RequestMetrics
+from app.api.middleware import BodySizeLimit, NoStore, RequestMetrics
 from app.api.routes import (
     admin,
     enroll,
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     # Outermost last: metrics see every response, including the size limit's 413.
+    app.add_middleware(NoStore)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,

@@ -5,12 +5,14 @@ Every error a client can see has a stable ``type`` (``/problems/<slug>``); nothi
 """
 
 import logging
+import traceback
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -231,8 +233,22 @@ async def validation_error_response(request: Request, exc: Exception) -> JSONRes
     return problem(422, "validation-error", "Invalid request", problems, request)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+async def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DBAPIError):
+        # The driver's message can quote row values (PostgreSQL's "Key (...)=(...) already
+        # exists"): personal data. Log the statement, the error class and SQLSTATE, and
+        # where it was raised; never the message. (Bound parameters are hidden already.)
+        logger.error(
+            "unhandled database error on %s %s: %s (SQLSTATE %s) in %s\n%s",
+            request.method,
+            request.url.path,
+            type(exc.orig).__name__,
+            getattr(exc.orig, "sqlstate", None) or "unknown",
+            exc.statement,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+    else:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
         500, "internal-error", "Internal error", "the server failed; see its log", request
     )
@@ -242,4 +258,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error_response)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, validation_error_response)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(Exception, unexpected_error_response)

@@ -12,7 +12,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base
+from app.db.utc_datetime import UtcDateTime
 
 # 64-bit on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY (also 64-bit).
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -41,7 +41,7 @@ class Gallery(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
     # Bumped (under the row lock) by every transaction that adds or removes references, so
     # revisions commit in order: a process that has applied revision r knows exactly which
     # rows and removals it has not seen yet.
@@ -65,8 +65,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(12), doc="first characters, to tell keys apart")
     key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     gallery: Mapped[Gallery] = relationship(back_populates="keys")
 
@@ -84,10 +84,8 @@ class Subject(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
 
     references: Mapped[list["Reference"]] = relationship(
         back_populates="subject", cascade="all, delete-orphan", passive_deletes=True
@@ -125,7 +123,7 @@ class Reference(Base):
     )
     quality: Mapped[float | None] = mapped_column(Float)
     image_sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
     revision: Mapped[int] = mapped_column(_BIG_ID, doc="the gallery revision that added it")
 
     subject: Mapped[Subject] = relationship(back_populates="references")
@@ -151,7 +149,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, index=True)
     # Plain columns, not foreign keys: the trail outlives the galleries, keys and subjects
     # it mentions.
     gallery_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)

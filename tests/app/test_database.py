@@ -1,5 +1,6 @@
 """The schema: Alembic upgrade and downgrade, ORM parity, cascades and constraints."""
 
+import logging
 import uuid
 
 import pytest
@@ -7,7 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
 
+from app.core.errors import unexpected_error_response
 from app.db import migrate
 from app.db.base import Base
 from app.db.engine import make_engine, session_factory, transaction
@@ -108,4 +111,53 @@ def test_external_ids_are_unique_per_gallery_only(database_url: str) -> None:
         assert len(session.scalars(select(Subject)).all()) == 2
         assert session.get(Gallery, first_id) is not None
         assert session.get(Gallery, uuid.uuid4()) is None
+    engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_database_error_is_logged_without_personal_data(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server error's log names the statement, never the values: neither the bound
+    parameters nor the row values PostgreSQL quotes in its own message."""
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        gallery = Gallery(name="g")
+        session.add(gallery)
+        session.flush()
+        session.add(Subject(gallery_id=gallery.id, external_id="Ada Lovelace 1815"))
+        gallery_id = gallery.id
+    with pytest.raises(IntegrityError) as raised, transaction(sessions) as session:
+        session.add(Subject(gallery_id=gallery_id, external_id="Ada Lovelace 1815"))
+    assert "SQL parameters hidden" in str(raised.value)
+    request = Request({"type": "http", "method": "POST", "path": "/v1/subjects", "headers": []})
+    with caplog.at_level(logging.ERROR):
+        response = await unexpected_error_response(request, raised.value)
+    assert response.status_code == 500
+    assert "INSERT INTO subjects" in caplog.text
+    assert "IntegrityError" in caplog.text or "UniqueViolation" in caplog.text
+    assert "Ada Lovelace" not in caplog.text
+    assert b"Ada" not in bytes(response.body)
+    engine.dispose()
+
+
+def test_timestamps_read_back_aware_in_utc(database_url: str) -> None:
+    """SQLite has no time zone type: its timestamps read back naive unless the column
+    type restores UTC, and then an API response lost its 'Z'."""
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        gallery = Gallery(name="g")
+        session.add(gallery)
+        session.flush()
+        created = gallery.created_at
+        gallery_id = gallery.id
+    with sessions() as session:
+        stored = session.scalars(select(Gallery).where(Gallery.id == gallery_id)).one()
+        assert stored.created_at.utcoffset() is not None
+        assert stored.created_at.utcoffset().total_seconds() == 0
+        assert stored.created_at == created
     engine.dispose()

@@ -124,3 +124,19 @@ async def test_gallery_and_key_lifecycle(tmp_path: Path, database_url: str) -> N
     engine.dispose()
     assert secret not in stored
     assert all(len(digest) == 64 for digest in stored)
+
+
+async def test_no_response_may_be_cached_least_of_all_a_new_key(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with client_for(settings(tmp_path, database_url)) as client:
+        admin = {"X-API-Key": ADMIN}
+        gallery = await client.post("/v1/admin/galleries", json={"name": "g"}, headers=admin)
+        issued = await client.post(
+            f"/v1/admin/galleries/{gallery.json()['id']}/keys", json={"name": "k"}, headers=admin
+        )
+        assert issued.status_code == 201 and issued.json()["key"].startswith("tv_")
+        listed = await client.get("/v1/subjects", headers={"X-API-Key": issued.json()["key"]})
+        refused = await client.get("/v1/subjects")
+        for response in (gallery, issued, listed, refused):
+            assert response.headers["cache-control"] == "no-store"

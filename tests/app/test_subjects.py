@@ -299,3 +299,16 @@ async def test_a_json_body_over_its_cap_is_refused_before_it_is_parsed(
         assert (await client.get("/v1/subjects", headers=key)).json()["total"] == 0
         small = await client.post("/v1/subjects", json={"metadata": {"a": "b"}}, headers=key)
         assert small.status_code == 201
+
+
+async def test_timestamps_are_the_same_aware_utc_on_create_and_read(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with client_for(app_settings(tmp_path, database_url)) as client:
+        key = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
+        created = (await client.post("/v1/subjects", json={"name": "Ada"}, headers=key)).json()
+        read = (await client.get(f"/v1/subjects/{created['id']}", headers=key)).json()
+        listed = (await client.get("/v1/subjects", headers=key)).json()["items"][0]
+    for field in ("created_at", "updated_at"):
+        assert created[field].endswith("Z") or created[field].endswith("+00:00")
+        assert read[field] == created[field] == listed[field]
