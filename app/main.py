@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api import authentication_first
+from app.api import authentication_first, openapi
 from app.api.middleware import BodySizeLimit, NoStore, RequestMetrics
 from app.api.routes import (
     admin,
@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics,
     ):
         app.include_router(module.router)
+    openapi.install(app)
     # Outermost last: metrics see every response, including the size limit's 413.
     app.add_middleware(NoStore)
     app.add_middleware(

@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from app.core.auth_throttle import AuthThrottle
@@ -36,7 +37,23 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 SessionDep = Annotated[Session, Depends(get_session)]
-ApiKeyHeader = Annotated[str | None, Header(alias="X-API-Key", description="gallery or admin key")]
+# Security schemes, so OpenAPI (and /docs) declare how each route authenticates; both read
+# the X-API-Key header, and a missing key is answered by the dependencies below (as a
+# problem), not by the scheme.
+GALLERY_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="GalleryKey",
+    description="a gallery's API key (tv_...)",
+    auto_error=False,
+)
+ADMIN_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="AdminKey",
+    description="the admin key (TWINVERIFY_ADMIN_KEY)",
+    auto_error=False,
+)
+ApiKeyHeader = Annotated[str | None, Security(GALLERY_KEY)]
+AdminKeyHeader = Annotated[str | None, Security(ADMIN_KEY)]
 
 
 def client_address(request: Request) -> str:
@@ -59,7 +76,9 @@ def _failed(request: Request, error: ServiceError) -> ServiceError:
     return error
 
 
-def require_admin(request: Request, settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> None:
+def require_admin(
+    request: Request, settings: SettingsDep, x_api_key: AdminKeyHeader = None
+) -> None:
     _refuse_while_throttled(request)
     if not x_api_key:
         raise MissingApiKeyError("send the admin key in the X-API-Key header")

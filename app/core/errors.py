@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.core.routing import leaf_routes
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -212,13 +214,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> list[str]:
     allowed: set[str] = set()
-    routes = list(request.app.router.routes)
-    while routes:
-        route = routes.pop()
-        included = getattr(route, "original_router", None)  # an included APIRouter
-        if included is not None:
-            routes.extend(included.routes)
-            continue
+    for route in leaf_routes(request.app.router.routes):
         methods = getattr(route, "methods", None)
         if methods and route.matches(request.scope)[0] != Match.NONE:
             allowed |= methods

@@ -5,7 +5,7 @@ import ipaddress
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.api.deps import ApiKeyHeader, SettingsDep, require_admin
+from app.api.deps import AdminKeyHeader, SettingsDep, require_admin
 from app.core.errors import NotFoundError
 
 router = APIRouter(tags=["metrics"])
@@ -20,7 +20,7 @@ def _from_loopback(request: Request) -> bool:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request, settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> Response:
+def metrics(request: Request, settings: SettingsDep, x_api_key: AdminKeyHeader = None) -> Response:
     access = settings.metrics_access
     if access == "off":
         raise NotFoundError("metrics are not served here (TWINVERIFY_METRICS_ACCESS=off)")
