@@ -13,6 +13,7 @@ from app.api import authentication_first, openapi
 from app.api.middleware import BodySizeLimit, NoStore, RequestMetrics
 from app.api.routes import (
     admin,
+    audit,
     enroll,
     health,
     identify,
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (
         health,
         admin,
+        audit,
         whoami,
         subjects,
         references,

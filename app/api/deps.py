@@ -20,6 +20,7 @@ from app.core.errors import (
 from app.core.security import same_secret
 from app.db.engine import transaction
 from app.db.models import ApiKey
+from app.services.audit import record_failed_authentication
 from app.services.galleries import authenticate
 from app.services.runtime import Runtime
 
@@ -71,8 +72,14 @@ def _refuse_while_throttled(request: Request) -> None:
 
 
 def _failed(request: Request, error: ServiceError) -> ServiceError:
-    """A wrong key (not a missing one: that guesses nothing) counts against the address."""
-    request.app.state.auth_throttle.record_failure(client_address(request))
+    """A wrong key (not a missing one: that guesses nothing) counts against the address and
+    is audited; once the address is braked, refusals are neither (at most ``limit`` rows
+    per address and window)."""
+    address = client_address(request)
+    request.app.state.auth_throttle.record_failure(address)
+    record_failed_authentication(
+        request.app.state.sessions, error.slug, address, request.method, request.url.path
+    )
     return error
 
 

@@ -144,7 +144,10 @@ class ReferenceRemoval(Base):
 
 
 class AuditEvent(Base):
-    """One verify or identify decision: who asked, about what, with what result. No images."""
+    """One security-relevant action: who did what, to what, with what result. Never an image
+    or a secret. Decisions (verify, identify) fill the decision columns; enrolments,
+    deletions, gallery and key management and failed authentications leave them empty (a
+    failed authentication has no gallery either)."""
 
     __tablename__ = "audit_events"
 
@@ -152,14 +155,14 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, index=True)
     # Plain columns, not foreign keys: the trail outlives the galleries, keys and subjects
     # it mentions.
-    gallery_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    gallery_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    action: Mapped[str] = mapped_column(String(20))
-    modality: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    modality: Mapped[str | None] = mapped_column(String(20))
     subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     score: Mapped[float | None] = mapped_column(Float)
-    threshold: Mapped[float] = mapped_column(Float)
-    decision: Mapped[bool] = mapped_column(Boolean)
-    model_name: Mapped[str] = mapped_column(String(100))
-    model_version: Mapped[str] = mapped_column(String(50))
+    threshold: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[bool | None] = mapped_column(Boolean)
+    model_name: Mapped[str | None] = mapped_column(String(100))
+    model_version: Mapped[str | None] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,8 +1,11 @@
-"""Every verify and identify decision goes to the audit table (never the image)."""
+"""The audit trail: every decision, every change to what is enrolled or who may call, and
+every failed authentication. Never an image, never a secret."""
 
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import transaction
 from app.db.models import ApiKey, AuditEvent
@@ -42,5 +45,44 @@ def record_decision(runtime: Runtime, key: ApiKey, decision: Decision) -> None:
                 model_name=decision.model.name,
                 model_version=decision.model.version,
                 details={**decision.details, "far": decision.rule.far},
+            ),
+        )
+
+
+def record_action(
+    session: Session,
+    action: str,
+    key: ApiKey | None,
+    gallery_id: uuid.UUID | None = None,
+    subject_id: uuid.UUID | None = None,
+    modality: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """In the caller's transaction: the action and the change it records commit together.
+    ``key`` is the caller's gallery key (None for the admin key, which has no row)."""
+    audit.record(
+        session,
+        AuditEvent(
+            gallery_id=gallery_id if gallery_id is not None else (key.gallery_id if key else None),
+            api_key_id=key.id if key else None,
+            action=action,
+            modality=modality,
+            subject_id=subject_id,
+            details=details or {},
+        ),
+    )
+
+
+def record_failed_authentication(
+    sessions: sessionmaker[Session], reason: str, address: str, method: str, path: str
+) -> None:
+    """In a transaction of its own (the request's own rolls back). The key presented is not
+    stored, not even in part: a near-miss of a real key must not end up in a table."""
+    with transaction(sessions) as session:
+        audit.record(
+            session,
+            AuditEvent(
+                action="auth.failed",
+                details={"reason": reason, "client": address, "method": method, "path": path},
             ),
         )

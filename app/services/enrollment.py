@@ -16,7 +16,7 @@ from app.core.errors import (
     SubjectNotFoundError,
 )
 from app.db.engine import transaction
-from app.db.models import Reference, Subject
+from app.db.models import ApiKey, Reference, Subject
 from app.db.vectors import encode_vector
 from app.inference.images import ImageLimits, PreparedImage, prepare_image
 from app.inference.registry import LoadedModel
@@ -24,6 +24,7 @@ from app.inference.scoring import embed
 from app.repository import references
 from app.repository import subjects as subject_rows
 from app.services import subjects
+from app.services.audit import record_action
 from app.services.runtime import Runtime
 
 
@@ -92,11 +93,12 @@ def find_subject(
 
 def enroll(
     runtime: Runtime,
-    gallery_id: uuid.UUID,
+    key: ApiKey,
     modality: str,
     choice: SubjectChoice,
     uploads: list[Upload],
 ) -> EnrollResult:
+    gallery_id = key.gallery_id
     model = runtime.model(modality)
     subject = find_subject(runtime, gallery_id, choice, enrolling=True)
     outcomes = _prepare_all(runtime, model, uploads)
@@ -112,7 +114,7 @@ def enroll(
     runtime.metrics.embeddings.labels(modality).inc(len(images))
     created = subject is None
     try:
-        subject, rows = _store(runtime, gallery_id, subject, choice, model, images, vectors)
+        subject, rows = _store(runtime, key, subject, choice, model, images, vectors)
     except IntegrityError as exc:
         if not created:  # the only constraint left: the subject's row vanished meanwhile
             raise SubjectNotFoundError("the subject was deleted during the enroll") from exc
@@ -120,7 +122,7 @@ def enroll(
         # Another request created this external id between our lookup and our insert:
         # enrol into the subject it created.
         subject = find_subject(runtime, gallery_id, SubjectChoice(None, choice.external_id))
-        subject, rows = _store(runtime, gallery_id, subject, choice, model, images, vectors)
+        subject, rows = _store(runtime, key, subject, choice, model, images, vectors)
     for (outcome, _), row in zip(storing, rows, strict=True):
         outcome.reference_id = row.id
     return EnrollResult(subject, created, model, outcomes)
@@ -128,14 +130,17 @@ def enroll(
 
 def _store(
     runtime: Runtime,
-    gallery_id: uuid.UUID,
+    key: ApiKey,
     subject: Subject | None,
     choice: SubjectChoice,
     model: LoadedModel,
     images: list[PreparedImage],
     vectors: np.ndarray,
 ) -> tuple[Subject, list[Reference]]:
-    """One transaction: the subject if new, a gallery revision, one row per image."""
+    """One transaction: the subject if new, a gallery revision, one row per image, and the
+    audit record of it all."""
+    gallery_id = key.gallery_id
+    created = subject is None
     with transaction(runtime.sessions) as session:
         if subject is None:
             subject = subject_rows.add(session, gallery_id, choice.external_id, choice.name, {})
@@ -156,6 +161,19 @@ def _store(
             for image, vector in zip(images, vectors, strict=True)
         ]
         references.add_all(session, rows)
+        record_action(
+            session,
+            "enroll",
+            key,
+            subject_id=subject.id,
+            modality=model.modality,
+            details={
+                "created_subject": created,
+                "model": f"{model.name}:{model.version}",
+                "references": [str(row.id) for row in rows],
+                "image_sha256": [image.sha256 for image in images],
+            },
+        )
     return subject, rows
 
 

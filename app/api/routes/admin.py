@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import AdminDep, SessionDep
 from app.api.text import StoredText
 from app.services import galleries as service
+from app.services.audit import record_action
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -46,7 +47,9 @@ def _gallery_out(gallery: object) -> GalleryOut:
 
 @router.post("/galleries", status_code=status.HTTP_201_CREATED)
 def create_gallery(body: GalleryIn, session: SessionDep, _: AdminDep) -> GalleryOut:
-    return _gallery_out(service.create_gallery(session, body.name))
+    gallery = service.create_gallery(session, body.name)
+    record_action(session, "gallery.create", None, gallery.id, details={"name": body.name})
+    return _gallery_out(gallery)
 
 
 @router.get("/galleries")
@@ -57,10 +60,19 @@ def list_galleries(session: SessionDep, _: AdminDep) -> list[GalleryOut]:
 @router.post("/galleries/{gallery_id}/keys", status_code=status.HTTP_201_CREATED)
 def issue_key(gallery_id: uuid.UUID, body: KeyIn, session: SessionDep, _: AdminDep) -> IssuedKeyOut:
     issued = service.issue_key(session, gallery_id, body.name)
+    record_action(
+        session,
+        "key.create",
+        None,
+        gallery_id,
+        details={"key": str(issued.key.id), "name": body.name},
+    )
     out = KeyOut.model_validate(issued.key, from_attributes=True)
     return IssuedKeyOut(**out.model_dump(), key=issued.secret)
 
 
 @router.delete("/keys/{key_id}")
 def revoke_key(key_id: uuid.UUID, session: SessionDep, _: AdminDep) -> KeyOut:
-    return KeyOut.model_validate(service.revoke_key(session, key_id), from_attributes=True)
+    revoked = service.revoke_key(session, key_id)
+    record_action(session, "key.revoke", None, revoked.gallery_id, details={"key": str(key_id)})
+    return KeyOut.model_validate(revoked, from_attributes=True)

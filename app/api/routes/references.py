@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import CurrentKeyDep, RuntimeDep, SessionDep
 from app.api.schemas import ModelRef
 from app.services import references as service
+from app.services.audit import record_action
 
 router = APIRouter(prefix="/v1/subjects/{subject_id}/references", tags=["references"])
 
@@ -57,4 +58,11 @@ def delete_reference(
     subject_id: uuid.UUID, reference_id: uuid.UUID, key: CurrentKeyDep, session: SessionDep
 ) -> Response:
     service.delete(session, key.gallery_id, subject_id, reference_id)
+    record_action(
+        session,
+        "reference.delete",
+        key,
+        subject_id=subject_id,
+        details={"reference": str(reference_id)},
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from app.api.deps import CurrentKeyDep, SessionDep
 from app.api.text import Metadata, StoredText
 from app.db.models import Subject
 from app.services import subjects as service
+from app.services.audit import record_action
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 
@@ -94,4 +95,5 @@ def update_subject(
 @router.delete("/{subject_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_subject(subject_id: uuid.UUID, key: CurrentKeyDep, session: SessionDep) -> Response:
     service.delete(session, key.gallery_id, subject_id)
+    record_action(session, "subject.delete", key, subject_id=subject_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
