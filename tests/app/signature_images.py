@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from models.checkpoint import load_checkpoint, save_checkpoint
 from models.data.image_set import ImageSet
@@ -93,17 +93,3 @@ def with_version(source: Path, target: Path, version: str) -> Path:
     metadata = checkpoint.metadata.model_copy(update={"version": version})
     save_checkpoint(target, checkpoint.model, metadata)
     return target
-
-
-def stroke_scan(seed: int) -> bytes:
-    """A 900x400 'scan' of a few random pen strokes on slightly tinted paper, as PNG: a
-    distinct, valid signature upload per seed (for load and crash tests)."""
-    rng = np.random.default_rng(seed)
-    page = Image.new("L", (900, 400), int(rng.integers(225, 250)))
-    draw = ImageDraw.Draw(page)
-    for _ in range(int(rng.integers(3, 7))):
-        points = [(float(x), float(y)) for x, y in rng.uniform((150, 120), (750, 280), (6, 2))]
-        draw.line(points, fill=int(rng.integers(10, 60)), width=int(rng.integers(3, 7)))
-    buffer = io.BytesIO()
-    page.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.db.models import Reference
+
+# the benchmarks' signature-like scans: distinct, valid uploads per seed
+from bench.service_fixture import scan as stroke_scan
 from models.bundled import SIGNATURE_CHECKPOINT
 from tests.app.live_server import live_server
-from tests.app.signature_images import stroke_scan
 
 pytestmark = pytest.mark.anyio
 

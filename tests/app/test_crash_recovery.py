@@ -15,8 +15,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Reference
+
+# the benchmarks' signature-like scans: distinct, valid uploads per seed
+from bench.service_fixture import scan as stroke_scan
 from tests.app.live_server import free_port
-from tests.app.signature_images import stroke_scan
 
 pytestmark = pytest.mark.anyio
 

@@ -6,8 +6,9 @@ import uuid
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from app.core.errors import unexpected_error_response
@@ -25,6 +26,18 @@ TABLES = {
     "reference_removals",
     "audit_events",
 }
+
+
+def migrated_with_gallery(database_url: str) -> tuple[Engine, sessionmaker[Session], uuid.UUID]:
+    """A migrated database holding one gallery: its engine, sessions and the gallery's id."""
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        gallery = Gallery(name="g")
+        session.add(gallery)
+        session.flush()
+        return engine, sessions, gallery.id
 
 
 def test_upgrade_creates_the_schema_and_downgrade_removes_it(database_url: str) -> None:
@@ -120,15 +133,9 @@ async def test_a_database_error_is_logged_without_personal_data(
 ) -> None:
     """A server error's log names the statement, never the values: neither the bound
     parameters nor the row values PostgreSQL quotes in its own message."""
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    sessions = session_factory(engine)
+    engine, sessions, gallery_id = migrated_with_gallery(database_url)
     with transaction(sessions) as session:
-        gallery = Gallery(name="g")
-        session.add(gallery)
-        session.flush()
-        session.add(Subject(gallery_id=gallery.id, external_id="Ada Lovelace 1815"))
-        gallery_id = gallery.id
+        session.add(Subject(gallery_id=gallery_id, external_id="Ada Lovelace 1815"))
     with pytest.raises(IntegrityError) as raised, transaction(sessions) as session:
         session.add(Subject(gallery_id=gallery_id, external_id="Ada Lovelace 1815"))
     assert "SQL parameters hidden" in str(raised.value)
@@ -146,18 +153,15 @@ async def test_a_database_error_is_logged_without_personal_data(
 def test_timestamps_read_back_aware_in_utc(database_url: str) -> None:
     """SQLite has no time zone type: its timestamps read back naive unless the column
     type restores UTC, and then an API response lost its 'Z'."""
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    sessions = session_factory(engine)
+    engine, sessions, gallery_id = migrated_with_gallery(database_url)
     with transaction(sessions) as session:
-        gallery = Gallery(name="g")
-        session.add(gallery)
+        created = Subject(gallery_id=gallery_id, external_id="x")
+        session.add(created)
         session.flush()
-        created = gallery.created_at
-        gallery_id = gallery.id
+        written = created.created_at
     with sessions() as session:
-        stored = session.scalars(select(Gallery).where(Gallery.id == gallery_id)).one()
+        stored = session.scalars(select(Subject).where(Subject.id == created.id)).one()
         assert stored.created_at.utcoffset() is not None
         assert stored.created_at.utcoffset().total_seconds() == 0
-        assert stored.created_at == created
+        assert stored.created_at == written
     engine.dispose()

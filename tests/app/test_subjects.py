@@ -122,12 +122,16 @@ async def test_pagination_is_stable_and_bounded(tmp_path: Path, database_url: st
         assert unauthenticated.status_code == 401
 
 
-def count_references(database_url: str) -> int:
+def count_rows(database_url: str, table: type[Reference] | type[ReferenceRemoval]) -> int:
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        count = connection.execute(select(func.count()).select_from(Reference)).scalar_one()
+        count = connection.execute(select(func.count()).select_from(table)).scalar_one()
     engine.dispose()
     return int(count)
+
+
+def count_references(database_url: str) -> int:
+    return count_rows(database_url, Reference)
 
 
 async def test_deleting_a_subject_deletes_its_references(tmp_path: Path, database_url: str) -> None:
@@ -231,11 +235,7 @@ async def test_json_nested_past_any_parser_limit_is_a_client_error(
 
 
 def count_removals(database_url: str) -> int:
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        count = connection.execute(select(func.count()).select_from(ReferenceRemoval)).scalar_one()
-    engine.dispose()
-    return int(count)
+    return count_rows(database_url, ReferenceRemoval)
 
 
 async def test_parallel_deletes_of_one_reference_or_subject_succeed_once(
