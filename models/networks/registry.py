@@ -32,10 +32,11 @@ class EncoderSpec(BaseModel):
         description="inference embeds each image and its mirror image and averages the two "
         "(for left-right symmetric subjects: faces)",
     )
-    pooling: Literal["average", "grid"] = Field(
+    pooling: Literal["average", "grid", "local"] = Field(
         default="average",
         description="signature_cnn only: average the last feature map over the canvas, or "
-        "over each cell of a 2x3 grid (keeps where on the canvas each feature lies)",
+        "over each cell of a 2x3 grid (keeps where on the canvas each feature lies), or "
+        "describe each cell of a 3x4 grid on its own, unit length (compared part by part)",
     )
     projection_size: int | None = Field(
         default=None,
@@ -49,6 +50,10 @@ class EncoderSpec(BaseModel):
     def _fits_architecture(self) -> Self:
         if self.name == "tiny_cnn" and self.embedding_size % 16:
             raise ValueError("tiny_cnn keeps a 4x4 grid: embedding_size must be a multiple of 16")
+        if self.pooling == "local" and self.embedding_size % 12:
+            raise ValueError(
+                "local pooling keeps 3x4 cells: embedding_size must be a multiple of 12"
+            )
         if self.name == "dlib_resnet" and self.in_channels != 3:
             raise ValueError("dlib_resnet reads RGB faces: in_channels must be 3")
         return self

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from models.networks.embedding_head import EmbeddingHead
+from models.networks.local_descriptors import LocalDescriptorHead
 
 
 def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> nn.Sequential:
@@ -20,6 +21,8 @@ def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> 
 
 # Rows x columns of the "grid" pooling: signatures are wide, so more columns than rows.
 GRID = (2, 3)
+# The finer grid of "local" pooling, one descriptor per cell.
+LOCAL_GRID = (3, 4)
 
 
 class SignatureCNN(nn.Module):
@@ -29,7 +32,9 @@ class SignatureCNN(nn.Module):
     ``8 * width`` channels. ``pooling="average"`` averages the last feature map over the whole
     canvas; ``"grid"`` averages it over each cell of a ``GRID`` (rows x columns) and keeps the
     cells apart, so the embedding also says *where* on the canvas each stroke feature lies
-    (SigNet's fully connected layers keep that too). Both accept any canvas size.
+    (SigNet's fully connected layers keep that too). ``"local"`` keeps a finer
+    ``LOCAL_GRID`` and describes each cell on its own (``LocalDescriptorHead``): two
+    signatures are compared part by part. All accept any canvas size.
     """
 
     def __init__(
@@ -38,11 +43,11 @@ class SignatureCNN(nn.Module):
         embedding_size: int,
         normalize: bool,
         width: int,
-        pooling: Literal["average", "grid"] = "average",
+        pooling: Literal["average", "grid", "local"] = "average",
     ) -> None:
         super().__init__()
-        cells = GRID[0] * GRID[1] if pooling == "grid" else 1
-        pool = nn.AdaptiveAvgPool2d(GRID if pooling == "grid" else 1)
+        grid = {"average": (1, 1), "grid": GRID, "local": LOCAL_GRID}[pooling]
+        cells = grid[0] * grid[1]
         self.features = nn.Sequential(
             _conv(in_channels, width, kernel=7, stride=2),
             nn.MaxPool2d(3, stride=2, padding=1),
@@ -52,11 +57,17 @@ class SignatureCNN(nn.Module):
             _conv(width * 4, width * 4, kernel=3),
             nn.MaxPool2d(3, stride=2, padding=1),
             _conv(width * 4, width * 8, kernel=3),
-            pool,
-            nn.Flatten(),
+            nn.AdaptiveAvgPool2d(grid),
         )
-        self.head = EmbeddingHead(width * 8 * cells, embedding_size, normalize)
+        # Checkpoints name the head's parameters "head.*": both heads keep that name.
+        self.head: nn.Module
+        if pooling == "local":
+            self.head = LocalDescriptorHead(width * 8, cells, embedding_size // cells)
+        else:
+            self.head = EmbeddingHead(width * 8 * cells, embedding_size, normalize)
+        self.flatten = pooling != "local"
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        embedding: torch.Tensor = self.head(self.features(images))
+        features = self.features(images)
+        embedding: torch.Tensor = self.head(features.flatten(1) if self.flatten else features)
         return embedding
