@@ -115,15 +115,47 @@ CORPUS: dict[str, tuple[Callable[[], bytes], set[tuple[int, str | None]]]] = {
     "tiny": (lambda: _encoded(Image.new("L", (8, 8), 0), "PNG"), {(422, "too-small")}),
 }
 ENDPOINTS = ("enroll", "verify", "verify-pair", "identify")
+# The face modality: no subject to verify against (no file here shows a face, so none
+# enrols), so the image endpoints that judge a probe on its own.
+FACE_ENDPOINTS = ("enroll", "identify")
+# Refusals made while decoding, whatever the modality.
+DECODING = {"too-many-pixels", "image-unreadable", "unsupported-image-format", "too-small"}
+
+
+def face_outcomes(name: str) -> set[tuple[int, str | None]]:
+    """No file of the corpus shows a face: the decoding refusals stand, the rest finds none."""
+    allowed = CORPUS[name][1]
+    decoding = {outcome for outcome in allowed if outcome[1] in DECODING}
+    return decoding or {(422, "no-face-detected")}
 
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+Files = list[tuple[str, tuple[str, bytes, str]]]
+
+
+def _request(
+    endpoint: str, modality: str, data: bytes, good: bytes
+) -> tuple[str, dict[str, str], Files]:
+    """The path, form fields and files of one endpoint's request carrying ``data``."""
+    if endpoint == "enroll":
+        form = {"modality": modality, "external_id": f"{modality}-w", "create": "true"}
+        return "/v1/enroll", form, [("images", ("x", data, "application/octet-stream"))]
+    files: Files = [("image", ("x", data, "application/octet-stream"))]
+    if endpoint == "verify":
+        return "/v1/verify", {"modality": modality, "external_id": "w"}, files
+    if endpoint == "verify-pair":
+        files.append(("image_b", ("good.png", good, "image/png")))
+        return "/v1/verify", {"modality": modality}, files
+    return "/v1/identify", {"modality": modality}, files
+
+
 async def run(out: Path) -> None:
     from app.core.config import Settings
     from models.bundled import SIGNATURE_CHECKPOINT
+    from models.dlib_checkpoint import import_dlib_checkpoint, installed_dlib_weights
     from models.preprocessing.signature import SignaturePreprocessor
     from tests.app.client import client_for
 
@@ -136,11 +168,12 @@ async def run(out: Path) -> None:
 
     SignaturePreprocessor.prepare = spying_prepare  # type: ignore[method-assign,assignment]
     data_dir = Path(tempfile.mkdtemp())
+    face = import_dlib_checkpoint(installed_dlib_weights(), data_dir / "face.safetensors")
     settings = Settings(
         data_dir=data_dir,
         admin_key="a" * 32,
         device="cpu",
-        face_checkpoint=None,
+        face_checkpoint=face,
         signature_checkpoint=SIGNATURE_CHECKPOINT,
     )
     results = []
@@ -163,37 +196,30 @@ async def run(out: Path) -> None:
         baseline = _peak_rss_mb()
         for name, (make, _allowed) in CORPUS.items():
             data = make()
-            for endpoint in ENDPOINTS:
-                form = {"modality": "signature", "external_id": "w"}
-                files = [("image", ("x", data, "application/octet-stream"))]
-                path = f"/v1/{endpoint}"
-                if endpoint == "enroll":
-                    files = [("images", ("x", data, "application/octet-stream"))]
-                elif endpoint == "verify-pair":
-                    path, form = "/v1/verify", {"modality": "signature"}
-                    files.append(("image_b", ("good.png", good, "image/png")))
-                elif endpoint == "identify":
-                    form = {"modality": "signature"}
-                started = time.perf_counter()
-                response = await client.post(path, data=form, files=files, headers=key)
-                seconds = time.perf_counter() - started
-                body = response.json()
-                kind = body.get("type", "").removeprefix("/problems/") or None
-                if endpoint == "enroll" and kind == "no-image-accepted":
-                    kind = body["images"][0]["reason"]  # the image's own reason
-                status = 200 if response.status_code in (200, 201) else response.status_code
-                results.append(
-                    {
-                        "file": name,
-                        "bytes": len(data),
-                        "endpoint": endpoint,
-                        "status": status,
-                        "type": kind,
-                        "content_type": response.headers["content-type"],
-                        "seconds": round(seconds, 4),
-                        "peak_rss_mb": round(_peak_rss_mb(), 1),
-                    }
-                )
+            for modality, endpoints in (("signature", ENDPOINTS), ("face", FACE_ENDPOINTS)):
+                for endpoint in endpoints:
+                    path, form, files = _request(endpoint, modality, data, good)
+                    started = time.perf_counter()
+                    response = await client.post(path, data=form, files=files, headers=key)
+                    seconds = time.perf_counter() - started
+                    body = response.json()
+                    kind = body.get("type", "").removeprefix("/problems/") or None
+                    if endpoint == "enroll" and kind == "no-image-accepted":
+                        kind = body["images"][0]["reason"]  # the image's own reason
+                    status = 200 if response.status_code in (200, 201) else response.status_code
+                    results.append(
+                        {
+                            "file": name,
+                            "bytes": len(data),
+                            "modality": modality,
+                            "endpoint": endpoint,
+                            "status": status,
+                            "type": kind,
+                            "content_type": response.headers["content-type"],
+                            "seconds": round(seconds, 4),
+                            "peak_rss_mb": round(_peak_rss_mb(), 1),
+                        }
+                    )
     out.write_text(
         json.dumps(
             {
