@@ -63,21 +63,16 @@ def test_migrations_match_the_orm_models(database_url: str) -> None:
 def test_deleting_a_subject_removes_its_references_and_keeps_the_audit_trail(
     database_url: str,
 ) -> None:
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    sessions = session_factory(engine)
+    engine, sessions, gallery_id = migrated_with_gallery(database_url)
     with transaction(sessions) as session:
-        gallery = Gallery(name="bank")
-        session.add(gallery)
-        session.flush()
-        subject = Subject(gallery_id=gallery.id, external_id="c-1")
+        subject = Subject(gallery_id=gallery_id, external_id="c-1")
         session.add(subject)
         session.flush()
-        session.add_all([reference_row(subject.id, gallery.id, n) for n in (1, 2)])
+        session.add_all([reference_row(subject.id, gallery_id, n) for n in (1, 2)])
         session.flush()
         session.add(
             AuditEvent(
-                gallery_id=gallery.id,
+                gallery_id=gallery_id,
                 action="verify",
                 modality="signature",
                 subject_id=subject.id,
@@ -88,7 +83,7 @@ def test_deleting_a_subject_removes_its_references_and_keeps_the_audit_trail(
                 model_version="1",
             )
         )
-        subject_id, gallery_id = subject.id, gallery.id
+        subject_id = subject.id
     with transaction(sessions) as session:
         sequences = session.scalars(select(Reference.sequence).order_by(Reference.sequence)).all()
         assert len(sequences) == 2

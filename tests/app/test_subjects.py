@@ -134,15 +134,24 @@ def count_references(database_url: str) -> int:
     return count_rows(database_url, Reference)
 
 
+def add_references(database_url: str, subject_id: str, count: int) -> list[str]:
+    """``count`` reference rows for the subject, straight into SQL; their ids."""
+    engine = create_engine(database_url)
+    with Session(engine) as session, session.begin():
+        owner = session.get_one(Subject, uuid.UUID(subject_id))
+        rows = [reference_row(owner.id, owner.gallery_id, n) for n in range(count)]
+        session.add_all(rows)
+        session.flush()
+        ids = [str(row.id) for row in rows]
+    engine.dispose()
+    return ids
+
+
 async def test_deleting_a_subject_deletes_its_references(tmp_path: Path, database_url: str) -> None:
     async with client_for(app_settings(tmp_path, database_url)) as client:
         mine = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
         subject = (await client.post("/v1/subjects", json={"name": "Ada"}, headers=mine)).json()
-        engine = create_engine(database_url)
-        with Session(engine) as session, session.begin():
-            owner = session.get_one(Subject, uuid.UUID(subject["id"]))
-            session.add_all([reference_row(owner.id, owner.gallery_id, n) for n in range(2)])
-        engine.dispose()
+        add_references(database_url, subject["id"], 2)
         assert count_references(database_url) == 2
         assert (
             await client.delete(f"/v1/subjects/{subject['id']}", headers=mine)
@@ -246,14 +255,7 @@ async def test_parallel_deletes_of_one_reference_or_subject_succeed_once(
     async with client_for(app_settings(tmp_path, database_url)) as client:
         mine = {"X-API-Key": (tmp_path / "default-api-key").read_text().strip()}
         subject = (await client.post("/v1/subjects", json={"name": "Ada"}, headers=mine)).json()
-        engine = create_engine(database_url)
-        with Session(engine) as session, session.begin():
-            owner = session.get_one(Subject, uuid.UUID(subject["id"]))
-            rows = [reference_row(owner.id, owner.gallery_id, n) for n in range(3)]
-            session.add_all(rows)
-            session.flush()
-            first = str(rows[0].id)
-        engine.dispose()
+        first = add_references(database_url, subject["id"], 3)[0]
         path = f"/v1/subjects/{subject['id']}"
 
         async def statuses(url: str) -> list[int]:
