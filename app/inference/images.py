@@ -22,6 +22,7 @@ from models.errors import (
 from models.preprocessing import decode_image
 from models.preprocessing.face import FacePreprocessor
 from models.preprocessing.face_detection import DetectedFace
+from models.preprocessing.signature import SignaturePreprocessor, find_ink
 from models.preprocessing.signature_likeness import SignatureLikeness
 
 # What a preprocessor's BlankImageError means for each modality.
@@ -84,8 +85,10 @@ def prepare_image(
     try:
         if isinstance(model.preprocessor, FacePreprocessor):
             return _prepare_face(model.preprocessor, image, digest, single_face)
-        if model.modality == "signature":
-            _SIGNATURE_LIKENESS.check(image)
+        if isinstance(model.preprocessor, SignaturePreprocessor):
+            page = find_ink(image)  # found once, for the photograph check and the crop
+            _SIGNATURE_LIKENESS.check(image, page)
+            return PreparedImage(model.preprocessor.prepare_page(page), digest)
         return PreparedImage(model.preprocessor.prepare(image), digest)
     except NotASignatureError as exc:
         raise ImageRejectedError("not-a-signature", str(exc)) from exc

@@ -5,6 +5,8 @@ Scale-independent by construction: the crop is defined by the ink, and every win
 at two resolutions reaches the network almost unchanged.
 """
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 import torch
@@ -35,6 +37,23 @@ BORDER_BAND = 0.03
 BORDER_SHARE = 0.5
 
 
+@dataclass(frozen=True)
+class InkedPage:
+    """A page in grey with the paper's brightness divided out, its ink mask and the grey
+    level separating ink from paper."""
+
+    grey: np.ndarray
+    ink: np.ndarray
+    threshold: float
+
+
+def find_ink(image: Image.Image) -> InkedPage:
+    """Flatten the paper and find the ink; a page without any is ``BlankImageError``."""
+    grey = _flatten_background(np.asarray(image.convert("L"), dtype=np.uint8))
+    ink, threshold = _ink_mask(grey)
+    return InkedPage(grey, ink, threshold)
+
+
 class SignaturePreprocessor(NormalisingPreprocessor):
     """Grey page -> ink-high ``uint8`` tensor ``(1, height, width)``, aspect ratio kept."""
 
@@ -43,14 +62,19 @@ class SignaturePreprocessor(NormalisingPreprocessor):
     working_side = 2048
 
     def prepare(self, image: Image.Image) -> torch.Tensor:
-        grey = flattened_grey(image)
-        ink, threshold = ink_mask(grey)
+        return self.prepare_page(find_ink(image))
+
+    def prepare_page(self, page: InkedPage) -> torch.Tensor:
+        """``prepare`` from a page whose ink is already found (the service checks the same
+        page for being a photograph first, and need not flatten and threshold it twice)."""
+        grey, ink, threshold = page.grey, page.ink, page.threshold
         frame = _border_lines(ink)
         if frame.any():
             # A dark frame would drag Otsu's threshold towards it: paint it over as paper
-            # and find the ink again.
+            # (on a copy: the page stays as found) and find the ink again.
+            grey = grey.copy()
             grey[cv2.dilate(frame.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
-            ink, threshold = ink_mask(grey)
+            ink, threshold = _ink_mask(grey)
         rows, cols = np.nonzero(ink)
         top, bottom, left, right = _with_margin(rows, cols, grey.shape)
         crop = grey[top:bottom, left:right].copy()
@@ -65,11 +89,6 @@ class SignaturePreprocessor(NormalisingPreprocessor):
         canvas = cv2.GaussianBlur(canvas, (0, 0), sigmaX=CANVAS_BLUR_SIGMA)
         inverted = 255 - canvas
         return torch.from_numpy(inverted[None, :, :].copy())
-
-
-def flattened_grey(image: Image.Image) -> np.ndarray:
-    """The page in grey with the paper's brightness divided out."""
-    return _flatten_background(np.asarray(image.convert("L"), dtype=np.uint8))
 
 
 def _flatten_background(grey: np.ndarray) -> np.ndarray:
@@ -112,7 +131,7 @@ def _border_lines(ink: np.ndarray) -> np.ndarray:
     return mask
 
 
-def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, float]:
+def _ink_mask(grey: np.ndarray) -> tuple[np.ndarray, float]:
     """Blur + Otsu; returns the ink mask and the grey level separating ink from paper."""
     sigma = max(1.0, min(grey.shape) / 200.0)
     blurred = cv2.GaussianBlur(grey, (0, 0), sigmaX=sigma)

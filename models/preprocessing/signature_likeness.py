@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from models.errors import BlankImageError, NotASignatureError
+from models.errors import NotASignatureError
 from models.preprocessing.face_detection import FaceDetector
-from models.preprocessing.signature import flattened_grey, ink_mask
+from models.preprocessing.signature import InkedPage
 
 # A face this sure, on a copy this small (cheap: ~10 ms), is a photograph of a person.
 FACE_CONFIDENCE = 0.97
@@ -37,19 +37,15 @@ MAX_DARK_PAPER = 0.10
 
 
 class SignatureLikeness:
-    """``check(image)`` raises :class:`NotASignatureError` for a photograph."""
+    """``check(image, page)`` raises :class:`NotASignatureError` for a photograph; ``page``
+    is the image's ink as the signature pipeline found it (``find_ink``)."""
 
     def __init__(self) -> None:
         # One detector per thread (OpenCV's networks keep per-call state).
         self._local = threading.local()
 
-    def check(self, image: Image.Image) -> None:
-        grey = flattened_grey(image)
-        try:
-            ink, _ = ink_mask(grey)
-        except BlankImageError:
-            return  # nothing at all: the pipeline itself says no signature was found
-        dark_paper = float((grey[~ink] < PAPER_LEVEL).mean())
+    def check(self, image: Image.Image, page: InkedPage) -> None:
+        dark_paper = float((page.grey[~page.ink] < PAPER_LEVEL).mean())
         if dark_paper > MAX_DARK_PAPER:
             raise NotASignatureError(
                 f"this looks like a photograph, not a signature scan: {dark_paper:.0%} of the "

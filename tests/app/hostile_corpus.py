@@ -156,17 +156,19 @@ async def run(out: Path) -> None:
     from app.core.config import Settings
     from models.bundled import SIGNATURE_CHECKPOINT
     from models.dlib_checkpoint import import_dlib_checkpoint, installed_dlib_weights
-    from models.preprocessing.signature import SignaturePreprocessor
+    from models.preprocessing.signature import InkedPage, SignaturePreprocessor
     from tests.app.client import client_for
 
     largest = [0]
-    prepare = SignaturePreprocessor.prepare
+    prepare_page = SignaturePreprocessor.prepare_page
 
-    def spying_prepare(self: SignaturePreprocessor, image: Image.Image) -> object:
-        largest[0] = max(largest[0], image.width * image.height)
-        return prepare(self, image)
+    # Every signature the service prepares goes through prepare_page (the page it is handed
+    # is the decoded image, flattened): its size is the pixels the pipeline worked on.
+    def spying_prepare_page(self: SignaturePreprocessor, page: InkedPage) -> object:
+        largest[0] = max(largest[0], page.grey.size)
+        return prepare_page(self, page)
 
-    SignaturePreprocessor.prepare = spying_prepare  # type: ignore[method-assign,assignment]
+    SignaturePreprocessor.prepare_page = spying_prepare_page  # type: ignore[method-assign,assignment]
     data_dir = Path(tempfile.mkdtemp())
     face = import_dlib_checkpoint(installed_dlib_weights(), data_dir / "face.safetensors")
     settings = Settings(
