@@ -23,12 +23,10 @@ from models.preprocessing import decode_image
 from models.preprocessing.face import FacePreprocessor
 from models.preprocessing.face_detection import DetectedFace
 from models.preprocessing.signature import SignaturePreprocessor, find_ink
-from models.preprocessing.signature_likeness import SignatureLikeness
+from models.preprocessing.signature_likeness import check_signature_likeness
 
 # What a preprocessor's BlankImageError means for each modality.
 _NOTHING_FOUND = {"signature": "no-signature-found", "face": "no-face-detected"}
-# Signature uploads are checked for being photographs (a portrait, a scene) first.
-_SIGNATURE_LIKENESS = SignatureLikeness()
 
 
 @dataclass(frozen=True)
@@ -86,8 +84,9 @@ def prepare_image(
         if isinstance(model.preprocessor, FacePreprocessor):
             return _prepare_face(model.preprocessor, image, digest, single_face)
         if isinstance(model.preprocessor, SignaturePreprocessor):
-            page = find_ink(image)  # found once, for the photograph check and the crop
-            _SIGNATURE_LIKENESS.check(image, page)
+            # Found once, for the check that it is not a photograph and for the crop.
+            page = find_ink(image)
+            check_signature_likeness(image, page)
             return PreparedImage(model.preprocessor.prepare_page(page), digest)
         return PreparedImage(model.preprocessor.prepare(image), digest)
     except NotASignatureError as exc:

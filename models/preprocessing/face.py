@@ -6,7 +6,6 @@ The spec's ``name`` stays ``face``: checkpoints name this pipeline, and training
 evaluation and serving all run it.
 """
 
-import threading
 from dataclasses import dataclass
 
 import cv2
@@ -18,7 +17,7 @@ from PIL import Image
 from models.errors import NoFaceDetectedError
 from models.preprocessing.base import NormalisingPreprocessor, PreprocessSpec
 from models.preprocessing.face_alignment import similarity_to_template, warp_to_chip
-from models.preprocessing.face_detection import DetectedFace, FaceDetector
+from models.preprocessing.face_detection import DetectedFace, shrunk, thread_detector
 from models.preprocessing.face_options import FaceOptions
 
 # Detection runs on a copy whose longer side is at most this: a phone photo's 12 MP would
@@ -57,28 +56,16 @@ class FacePreprocessor(NormalisingPreprocessor):
     def __init__(self, spec: PreprocessSpec, options: FaceOptions | None = None) -> None:
         super().__init__(spec)
         self.options = options or FaceOptions()
-        # One detector per thread: OpenCV's networks are not safe to share across threads,
-        # and loaders and the service prepare images from thread pools.
-        self._local = threading.local()
-
-    def _detector(self, min_face_size: int) -> FaceDetector:
-        detectors: dict[int, FaceDetector] = self._local.__dict__.setdefault("detectors", {})
-        if min_face_size not in detectors:
-            detectors[min_face_size] = FaceDetector(min_face_size)
-        return detectors[min_face_size]
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[DetectedFace]:
         """Every face of at least ``min_face_size`` px in an RGB array, largest first, in
         the array's coordinates (found on a copy of at most :data:`DETECTION_MAX_SIDE`)."""
-        scale = min(1.0, DETECTION_MAX_SIDE / max(rgb.shape[:2]))
+        small, scale = shrunk(rgb, DETECTION_MAX_SIDE)
         if scale == 1.0:
-            return self._detector(self.options.min_face_size).detect(rgb)
-        small = np.asarray(
-            cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
-        )
+            return thread_detector(self.options.min_face_size).detect(rgb)
         # MTCNN's smallest window is 12 px: a smaller minimum cannot be honoured anyway.
         smallest = max(12, round(self.options.min_face_size * scale))
-        return [_rescaled(face, 1.0 / scale) for face in self._detector(smallest).detect(small)]
+        return [_rescaled(face, 1.0 / scale) for face in thread_detector(smallest).detect(small)]
 
     def align(self, image: Image.Image) -> AlignedFace:
         """Detect, choose the subject's face, align it; no face is ``NoFaceDetectedError``."""

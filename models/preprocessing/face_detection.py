@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -59,3 +60,26 @@ class FaceDetector:
             for f in found
         ]
         return sorted(faces, key=lambda face: face.area, reverse=True)
+
+
+# One detector per thread and smallest face: OpenCV's networks are not safe to share across
+# threads, and loaders and the service prepare images from thread pools.
+_THREAD_DETECTORS = threading.local()
+
+
+def thread_detector(min_face_size: int) -> FaceDetector:
+    """This thread's detector for ``min_face_size``, made on first use."""
+    detectors: dict[int, FaceDetector] = _THREAD_DETECTORS.__dict__.setdefault("detectors", {})
+    if min_face_size not in detectors:
+        detectors[min_face_size] = FaceDetector(min_face_size)
+    return detectors[min_face_size]
+
+
+def shrunk(rgb: NDArray[np.uint8], max_side: int) -> tuple[NDArray[np.uint8], float]:
+    """A copy whose longer side is at most ``max_side`` (area averaging), and its scale;
+    the array itself, at scale 1, when it is that small already."""
+    scale = min(1.0, max_side / max(rgb.shape[:2]))
+    if scale == 1.0:
+        return rgb, 1.0
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.asarray(small, np.uint8), scale

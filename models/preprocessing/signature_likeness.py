@@ -14,14 +14,11 @@ The service runs it on signature uploads; training and evaluation read datasets 
 signatures by construction, so they do not pay for it.
 """
 
-import threading
-
-import cv2
 import numpy as np
 from PIL import Image
 
 from models.errors import NotASignatureError
-from models.preprocessing.face_detection import FaceDetector
+from models.preprocessing.face_detection import shrunk, thread_detector
 from models.preprocessing.signature import InkedPage
 
 # A face this sure, on a copy this small (cheap: ~10 ms), is a photograph of a person.
@@ -36,35 +33,23 @@ PAPER_LEVEL = 200
 MAX_DARK_PAPER = 0.10
 
 
-class SignatureLikeness:
-    """``check(image, page)`` raises :class:`NotASignatureError` for a photograph; ``page``
-    is the image's ink as the signature pipeline found it (``find_ink``)."""
+def check_signature_likeness(image: Image.Image, page: InkedPage) -> None:
+    """Raise :class:`NotASignatureError` for a photograph; ``page`` is the image's ink as
+    the signature pipeline found it (``find_ink``)."""
+    dark_paper = float((page.grey[~page.ink] < PAPER_LEVEL).mean())
+    if dark_paper > MAX_DARK_PAPER:
+        raise NotASignatureError(
+            f"this looks like a photograph, not a signature scan: {dark_paper:.0%} of the "
+            "background is shaded (a scan's paper is white); send a scan or a photo of "
+            "the signature alone on paper"
+        )
+    if _face_confidence(image) >= FACE_CONFIDENCE:
+        raise NotASignatureError(
+            "this is a photograph of a face, not a signature: send a scan of the signature"
+        )
 
-    def __init__(self) -> None:
-        # One detector per thread (OpenCV's networks keep per-call state).
-        self._local = threading.local()
 
-    def check(self, image: Image.Image, page: InkedPage) -> None:
-        dark_paper = float((page.grey[~page.ink] < PAPER_LEVEL).mean())
-        if dark_paper > MAX_DARK_PAPER:
-            raise NotASignatureError(
-                f"this looks like a photograph, not a signature scan: {dark_paper:.0%} of the "
-                "background is shaded (a scan's paper is white); send a scan or a photo of "
-                "the signature alone on paper"
-            )
-        if self._face_confidence(image) >= FACE_CONFIDENCE:
-            raise NotASignatureError(
-                "this is a photograph of a face, not a signature: send a scan of the signature"
-            )
-
-    def _face_confidence(self, image: Image.Image) -> float:
-        rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
-        scale = min(1.0, DETECTION_SIDE / max(rgb.shape[:2]))
-        if scale < 1.0:
-            rgb = np.asarray(
-                cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
-            )
-        detector: FaceDetector | None = getattr(self._local, "detector", None)
-        if detector is None:
-            detector = self._local.detector = FaceDetector(SMALLEST_FACE)
-        return max((face.score for face in detector.detect(rgb)), default=0.0)
+def _face_confidence(image: Image.Image) -> float:
+    small, _ = shrunk(np.asarray(image.convert("RGB"), dtype=np.uint8), DETECTION_SIDE)
+    faces = thread_detector(SMALLEST_FACE).detect(small)
+    return max((face.score for face in faces), default=0.0)
