@@ -7,29 +7,19 @@ validation error this handler runs the route's key check first and answers with 
 problem if it fails; only an authenticated caller sees the validation problem.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import current_key, require_admin
 from app.core.errors import ServiceError, service_error_response, validation_error_response
+from app.core.routing import dependency_calls
 
 _KEY_HEADER = "x-api-key"
-
-
-def _key_checks(dependant: Dependant | None) -> Iterator[Callable[..., Any]]:
-    if dependant is None:
-        return
-    for child in dependant.dependencies:
-        if child.call in (current_key, require_admin):
-            yield child.call
-        else:
-            yield from _key_checks(child)
 
 
 def _check(call: Callable[..., Any], request: Request) -> None:
@@ -42,8 +32,10 @@ def _check(call: Callable[..., Any], request: Request) -> None:
 
 async def _authenticate_then_validate(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    route = request.scope.get("route")
-    for call in _key_checks(getattr(route, "dependant", None)):
+    calls = dependency_calls(getattr(request.scope.get("route"), "dependant", None))
+    for call in (require_admin, current_key):
+        if call not in calls:
+            continue
         try:
             await run_in_threadpool(_check, call, request)
         except ServiceError as error:

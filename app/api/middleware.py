@@ -86,21 +86,25 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of a request header (ASGI names them in lower case)."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value)
+    return None
+
+
 def _is_multipart(scope: Scope) -> bool:
-    for name, value in scope.get("headers", []):
-        if name == b"content-type":
-            return bytes(value).lower().startswith(b"multipart/form-data")
-    return False
+    value = _header(scope, b"content-type")
+    return value is not None and value.lower().startswith(b"multipart/form-data")
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = _header(scope, b"content-length")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
 
 
 # Methods the API answers, each its own label value; any other method name a client sends

@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.api.deps import current_key, get_runtime, require_admin
-from app.core.routing import leaf_routes
+from app.core.routing import dependency_calls, leaf_routes
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -45,18 +45,8 @@ _DESCRIPTIONS = {
 }
 
 
-def _calls(route: APIRoute) -> set[Any]:
-    found: set[Any] = set()
-    pending = list(route.dependant.dependencies)
-    while pending:
-        dependant = pending.pop()
-        found.add(dependant.call)
-        pending.extend(dependant.dependencies)
-    return found
-
-
 def _statuses(route: APIRoute) -> set[int]:
-    calls = _calls(route)
+    calls = dependency_calls(route.dependant)
     statuses = {500}
     if current_key in calls or require_admin in calls:
         statuses |= {401, 429}

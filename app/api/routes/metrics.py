@@ -5,16 +5,15 @@ import ipaddress
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.api.deps import AdminKeyHeader, SettingsDep, require_admin
+from app.api.deps import AdminKeyHeader, SettingsDep, client_address, require_admin
 from app.core.errors import NotFoundError
 
 router = APIRouter(tags=["metrics"])
 
 
 def _from_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(client_address(request)).is_loopback
     except ValueError:
         return False
 
