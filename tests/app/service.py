@@ -28,6 +28,22 @@ def service_settings(
     )
 
 
+async def new_gallery(
+    client: httpx.AsyncClient, name: str, key_name: str = "k"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A gallery made with the admin key and a key issued for it, as the API returned them
+    (the key's ``key`` is its secret)."""
+    made = await client.post("/v1/admin/galleries", json={"name": name}, headers=ADMIN)
+    assert made.status_code == 201, made.text
+    gallery: dict[str, Any] = made.json()
+    issued = await client.post(
+        f"/v1/admin/galleries/{gallery['id']}/keys", json={"name": key_name}, headers=ADMIN
+    )
+    assert issued.status_code == 201, issued.text
+    key: dict[str, Any] = issued.json()
+    return gallery, key
+
+
 def default_key(data_dir: Path) -> dict[str, str]:
     return {"X-API-Key": (data_dir / "default-api-key").read_text().strip()}
 

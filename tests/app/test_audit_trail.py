@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.client import client_for
-from tests.app.service import ADMIN_KEY, files, service_settings
+from tests.app.service import ADMIN_KEY, files, new_gallery, service_settings
 from tests.app.signature_images import digit_indices, png
 
 pytestmark = pytest.mark.anyio
@@ -19,14 +19,7 @@ async def test_the_trail_records_every_action_and_pages_newest_first(
 ) -> None:
     settings = service_settings(tmp_path, database_url, signature_checkpoint)
     async with client_for(settings, ready=True, client_address="192.0.2.44") as client:
-        gallery = (
-            await client.post("/v1/admin/galleries", json={"name": "bank"}, headers=ADMIN)
-        ).json()
-        issued = (
-            await client.post(
-                f"/v1/admin/galleries/{gallery['id']}/keys", json={"name": "teller"}, headers=ADMIN
-            )
-        ).json()
+        gallery, issued = await new_gallery(client, "bank", "teller")
         key = {"X-API-Key": issued["key"]}
         indices = digit_indices()[3]
         enrolled = await client.post(

@@ -18,7 +18,7 @@ from models.checkpoint import load_checkpoint
 from models.embedding import embed_images
 from models.preprocessing import build_preprocessor, decode_image
 from tests.app.client import client_for
-from tests.app.service import default_key, enroll, identify, service_settings
+from tests.app.service import default_key, enroll, identify, new_gallery, service_settings
 from tests.app.signature_images import digit_indices, png, with_version
 
 pytestmark = pytest.mark.anyio
@@ -136,18 +136,12 @@ async def test_two_processes_on_one_database_see_each_others_writes(
 async def test_galleries_never_see_each_other(
     tmp_path: Path, database_url: str, signature_checkpoint: Path
 ) -> None:
-    admin = {"X-API-Key": "a" * 32}
     settings = listing_settings(tmp_path, database_url, signature_checkpoint)
     probe_index = digit_indices()[8][100]
     async with client_for(settings, ready=True) as client:
         mine = default_key(tmp_path)
-        gallery = (
-            await client.post("/v1/admin/galleries", json={"name": "b"}, headers=admin)
-        ).json()
-        issued = await client.post(
-            f"/v1/admin/galleries/{gallery['id']}/keys", json={"name": "k"}, headers=admin
-        )
-        theirs = {"X-API-Key": issued.json()["key"]}
+        _, issued = await new_gallery(client, "b")
+        theirs = {"X-API-Key": issued["key"]}
         enrolled = (await enroll(client, mine, [probe_index], "w8")).json()
         subject_id = enrolled["subject"]["id"]
 

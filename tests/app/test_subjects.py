@@ -14,6 +14,7 @@ from app.core.config import Settings
 from app.db.models import Reference, ReferenceRemoval, Subject
 from tests.app.client import client_for
 from tests.app.rows import reference_row
+from tests.app.service import new_gallery
 
 pytestmark = pytest.mark.anyio
 
@@ -21,14 +22,7 @@ ADMIN = {"X-API-Key": "a" * 32}
 
 
 async def second_gallery_key(client: httpx.AsyncClient) -> dict[str, str]:
-    gallery = (
-        await client.post("/v1/admin/galleries", json={"name": "other"}, headers=ADMIN)
-    ).json()
-    key = (
-        await client.post(
-            f"/v1/admin/galleries/{gallery['id']}/keys", json={"name": "k"}, headers=ADMIN
-        )
-    ).json()
+    _, key = await new_gallery(client, "other")
     return {"X-API-Key": key["key"]}
 
 
