@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.config import Settings
 from models.bundled import SIGNATURE_CHECKPOINT
 from tests.app.client import client_for
-from tests.app.service import ADMIN_KEY, assert_problem, default_key, files
+from tests.app.service import assert_problem, default_key, files, service_settings
 from tests.helpers import dataset_path
 
 CEDAR = dataset_path("cedar")
@@ -41,21 +40,11 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        admin_key=ADMIN_KEY,
-        device="cpu",
-        face_checkpoint=None,
-        signature_checkpoint=SIGNATURE_CHECKPOINT,
-    )
-
-
 async def test_uploads_that_are_not_plain_signature_scans(
     tmp_path: Path, database_url: str
 ) -> None:
-    async with client_for(settings(tmp_path, database_url), ready=True) as client:
+    settings = service_settings(tmp_path, database_url, SIGNATURE_CHECKPOINT)
+    async with client_for(settings, ready=True) as client:
         key = default_key(tmp_path)
         enrolled = await client.post(
             "/v1/enroll",
