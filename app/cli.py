@@ -5,6 +5,7 @@ import sys
 
 from app.core.config import get_settings
 from app.db import migrate
+from app.folder_cli import add_enroll_folder_command
 from models.cli import add_training_commands, run_handler
 
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_commands(subcommands)
     add_database_commands(subcommands)
     add_serve_command(subcommands)
+    add_enroll_folder_command(subcommands)
     return parser
 
 

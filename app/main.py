@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.api import authentication_first, openapi
 from app.api.middleware import BodySizeLimit, NoStore, RequestMetrics
@@ -30,50 +29,26 @@ from app.core.errors import install_error_handlers
 from app.core.metrics import ServiceMetrics
 from app.db import migrate
 from app.db.engine import make_engine, session_factory
-from app.inference.registry import ModelRegistry, load_registry
 from app.search.gallery_index import SearchIndex
 from app.services.galleries import bootstrap_default_gallery
-from app.services.runtime import Runtime
-from models.dlib_checkpoint import ensure_dlib_checkpoint
-from models.errors import CheckpointError
-from models.training.loop_parts import select_device
+from app.services.runtime import open_runtime
 
 logger = logging.getLogger(__name__)
-
-
-def _load(settings: Settings, sessions: sessionmaker[Session], index: SearchIndex) -> ModelRegistry:
-    """Everything slow, before readiness: the models, then every gallery's search matrices."""
-    checkpoints = {"face": settings.face_checkpoint, "signature": settings.signature_checkpoint}
-    why_disabled: dict[str, str] = {}
-    if settings.face_checkpoint == settings.imported_face_checkpoint:
-        try:
-            ensure_dlib_checkpoint(settings.imported_face_checkpoint)
-        except CheckpointError as exc:  # no weights to import: serve signatures alone
-            logger.warning("face modality disabled: %s", exc)
-            checkpoints["face"], why_disabled["face"] = None, str(exc)
-    registry = load_registry(
-        checkpoints, select_device(settings.device), settings.face_options, why_disabled
-    )
-    galleries = index.load_all(sessions)
-    logger.info("search matrices loaded for %d galleries", galleries)
-    return registry
 
 
 async def _start(app: FastAPI, settings: Settings, executor: ThreadPoolExecutor) -> None:
     """Load in the pool so the server answers /health/live meanwhile."""
     state = app.state
     try:
-        registry = await asyncio.get_running_loop().run_in_executor(
-            executor, _load, settings, state.sessions, state.index
+        runtime = await asyncio.get_running_loop().run_in_executor(
+            executor, open_runtime, settings, state.sessions, state.index, executor, state.metrics
         )
     except Exception as exc:  # readiness reports it; the process stays up to say so
         logger.exception("start-up failed")
         state.startup_error = str(exc)
         return
-    state.registry = registry
-    state.runtime = Runtime(
-        settings, state.sessions, registry, state.index, executor, state.metrics
-    )
+    state.registry = runtime.registry
+    state.runtime = runtime
 
 
 @asynccontextmanager
@@ -101,12 +76,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         starting.cancel()
         executor.shutdown(wait=False, cancel_futures=True)
+        if app.state.runtime is not None:
+            app.state.runtime.close()
         engine.dispose()
 
 
 def _gallery_sizes(index: SearchIndex) -> dict[tuple[str, str, str], int]:
     return {
-        (str(gallery), key.modality, f"{key.model_name}:{key.model_version}"): size
+        (str(gallery), key.modality, str(key)): size
         for (gallery, key), size in index.sizes().items()
     }
 

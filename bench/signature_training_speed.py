@@ -14,11 +14,12 @@ from typing import Literal
 import torch
 
 from models.checkpoint import build_model
+from models.hardware import cpu_has_bf16_matrix_units
 from models.losses import LossSpec, build_objective
 from models.networks import EncoderSpec
 from models.preprocessing import PreprocessSpec, build_preprocessor
 from models.training.config import TrainingConfig
-from models.training.precision import cpu_has_bf16_matrix_units, select_precision
+from models.training.precision import select_precision
 from models.twin import ComparisonSpec
 
 SPEC = PreprocessSpec(name="signature", height=150, width=220)

@@ -6,31 +6,29 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
-from models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from models.checkpoint import CheckpointMetadata, load_checkpoint, save_checkpoint
 from models.data.folder_dataset import load_folder_dataset
 from models.data.held_out import validation_images
 from models.data.image_set import ImageSet
 from models.data.pairs_file import read_pairs
 from models.data.protocol_pairs_file import write_protocol_pairs
 from models.dlib_checkpoint import DLIB_CALIBRATION, import_dlib_checkpoint, installed_dlib_weights
-from models.embedding import embed_images
 from models.errors import ConfigError, TwinverifyError
 from models.evaluation.folder_calibration import calibrate_on_images
 from models.evaluation.pairs_evaluation import EvaluationReport, evaluate_report
 from models.evaluation.plots import save_plots
 from models.evaluation.reference_trials import REFERENCE_COUNTS, reference_report, scoring_for
+from models.hardware import select_device
 from models.out_of_fold_cli import add_out_of_fold_commands
 from models.preprocessing import Preprocessor, build_preprocessor
 from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions
 from models.provenance import DataProvenance
 from models.reference_scoring import SCORING_RULES
-from models.training.config import load_config
-from models.training.datasets import load_training_data
-from models.training.loop_parts import select_device
-from models.training.trainer import train
+from models.serving import ComputePathChoice, load_served_model
 
 
 def add_training_commands(
@@ -64,6 +62,13 @@ def add_training_commands(
     )
     evaluator.add_argument("--batch-size", type=int, default=64)
     evaluator.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    evaluator.add_argument(
+        "--compute-path",
+        choices=get_args(ComputePathChoice),
+        default="auto",
+        help="how the forward pass runs (the service's TWINVERIFY_<MODALITY>_COMPUTE_PATH): "
+        "compare a path's figures with fp32's before serving it",
+    )
     _add_face_arguments(evaluator)
     evaluator.set_defaults(handler=_evaluate)
 
@@ -168,13 +173,13 @@ def _add_held_out_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _held_out_images(
-    args: argparse.Namespace, checkpoint: Checkpoint, preprocessor: Preprocessor
+    args: argparse.Namespace, metadata: CheckpointMetadata, preprocessor: Preprocessor
 ) -> ImageSet:
     """The checkpoint's validation identities, and only those, loaded from the dataset root;
     or, with ``--all-identities``, every identity of a dataset it never trained on."""
     if args.all_identities:
-        return _unseen_dataset(args.root, checkpoint.metadata.provenance, preprocessor)
-    return validation_images(checkpoint, args.checkpoint, args.root, preprocessor)
+        return _unseen_dataset(args.root, metadata.provenance, preprocessor)
+    return validation_images(metadata, args.checkpoint, args.root, preprocessor)
 
 
 def _unseen_dataset(
@@ -196,6 +201,12 @@ def _unseen_dataset(
 
 
 def _train(args: argparse.Namespace) -> int:
+    # Imported here: the same command line starts the service, which never trains and
+    # should not load the training stack (losses, miners, augmentation) to serve.
+    from models.training.config import load_config
+    from models.training.datasets import load_training_data
+    from models.training.trainer import train
+
     config = load_config(args.config, args.overrides)
     if args.output_dir is not None:
         config = config.model_copy(update={"output_dir": args.output_dir})
@@ -218,7 +229,7 @@ def _train(args: argparse.Namespace) -> int:
 def _print_report(report: EvaluationReport) -> None:
     summary = report.summary
     print(
-        f"model {report.model}: {summary.pairs} pairs "
+        f"model {report.model} ({report.compute_path}): {summary.pairs} pairs "
         f"({summary.positives} same, {summary.negatives} different)"
     )
     print(f"  EER            {100 * summary.eer:7.3f} %  (threshold {summary.eer_threshold:.5f})")
@@ -243,12 +254,11 @@ def _print_report(report: EvaluationReport) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    device = select_device(args.device)
-    checkpoint = load_checkpoint(args.checkpoint, device)
-    pairs = read_pairs(args.pairs, args.root)
-    report, scored = evaluate_report(
-        checkpoint, args.checkpoint, pairs, args.pairs, device, args.batch_size, _face_options(args)
+    model = load_served_model(
+        args.checkpoint, select_device(args.device), _face_options(args), args.compute_path
     )
+    pairs = read_pairs(args.pairs, args.root)
+    report, scored = evaluate_report(model, pairs, args.pairs, args.batch_size)
     _print_report(report)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -265,17 +275,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_references(args: argparse.Namespace) -> int:
-    device = select_device("auto")
-    checkpoint = load_checkpoint(args.checkpoint, device)
-    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
-    images = _held_out_images(args, checkpoint, preprocessor)
-    checkpoint.model.eval()
-    embeddings = embed_images(checkpoint.model, preprocessor, images.images, device).to(device)
+    model = load_served_model(args.checkpoint, select_device("auto"))
+    device = model.device
+    images = _held_out_images(args, model.metadata, model.preprocessor)
+    embeddings = model.embed(images.images).to(device)
     identity_ids, is_forgery = images.identity_ids().to(device), images.is_forgery.to(device)
-    comparator = checkpoint.model.comparator
+    comparator = model.comparator
     scoring, estimated = scoring_for(
         args.aggregation,
-        checkpoint.metadata.reference_scoring,
+        model.metadata.reference_scoring,
         embeddings,
         comparator,
         identity_ids,
@@ -285,7 +293,7 @@ def _evaluate_references(args: argparse.Namespace) -> int:
         embeddings, comparator, identity_ids, is_forgery, args.references, scoring, args.draws
     )
     print(
-        f"model {checkpoint.metadata.name} v{checkpoint.metadata.version}: "
+        f"model {model.name} v{model.version}: "
         f"{len(images.identity_names)} {'unseen' if args.all_identities else 'validation'} "
         f"identities, {len(images)} images, {scoring.rule} over references"
         + (" (prior spread estimated on these identities)" if estimated else "")
@@ -312,20 +320,16 @@ def _evaluate_references(args: argparse.Namespace) -> int:
 def _write_pairs(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint, "cpu")
     preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
-    images = _held_out_images(args, checkpoint, preprocessor)
+    images = _held_out_images(args, checkpoint.metadata, preprocessor)
     count = write_protocol_pairs(images, args.out, args.max_random, seed=0)
     print(f"{count} pairs of {len(images.identity_names)} identities -> {args.out}")
     return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    device = select_device("auto")
-    checkpoint = load_checkpoint(args.checkpoint, device)
-    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing, _face_options(args))
-    dataset = load_folder_dataset(args.root, preprocessor, per_identity=args.per_identity)
-    points, evidence, facts = calibrate_on_images(
-        checkpoint, preprocessor, dataset.images, device, args.max_negatives
-    )
+    model = load_served_model(args.checkpoint, select_device("auto"), _face_options(args))
+    dataset = load_folder_dataset(args.root, model.preprocessor, per_identity=args.per_identity)
+    points, evidence, facts = calibrate_on_images(model, dataset.images, args.max_negatives)
     facts.update(
         source=str(args.root),
         content_sha256=dataset.content_hash,
@@ -333,14 +337,14 @@ def _calibrate(args: argparse.Namespace) -> int:
         face_selection=args.face_selection,
         skipped_images=len(dataset.images.skipped),
     )
-    metadata = checkpoint.metadata.model_copy(
+    metadata = model.metadata.model_copy(
         update={
             "thresholds": points,
             "likelihood_ratio": evidence,
-            "metrics": {**checkpoint.metadata.metrics, "calibration": facts},
+            "metrics": {**model.metadata.metrics, "calibration": facts},
         }
     )
-    save_checkpoint(args.out, checkpoint.model, metadata)
+    save_checkpoint(args.out, model.network, metadata)
     if args.metadata_json is not None:
         args.metadata_json.write_text(metadata.model_dump_json(indent=2) + "\n", encoding="utf-8")
     print(

@@ -14,23 +14,50 @@ class CheckpointError(TwinverifyError):
 
 
 class ImageError(TwinverifyError):
-    """An image cannot be used: unreadable, truncated, or without usable content."""
+    """An image cannot be used: unreadable, truncated, or without usable content.
+
+    ``reason`` is a stable slug naming why, the same for every caller (the service reports
+    it as a problem type and per enrolled image; the evaluation logs it).
+    """
+
+    reason = "image-unusable"
 
 
 class UnreadableImageError(ImageError):
     """The bytes are not a decodable image (corrupt, truncated, empty or unsupported)."""
 
+    reason = "image-unreadable"
+
 
 class BlankImageError(ImageError):
     """The image decodes but holds no usable content (for example a blank page)."""
+
+    reason = "no-content-found"
+
+
+class NoSignatureFoundError(BlankImageError):
+    """The page holds no ink a signature could be made of."""
+
+    reason = "no-signature-found"
 
 
 class NoFaceDetectedError(BlankImageError):
     """The image holds no face the detector can find."""
 
+    reason = "no-face-detected"
+
+
+class MultipleFacesError(ImageError):
+    """An enrolment photo shows a second face of comparable size: whose face it is would be
+    a guess."""
+
+    reason = "multiple-faces"
+
 
 class NotASignatureError(ImageError):
     """A photograph (a face, a scene) sent where a signature scan belongs."""
+
+    reason = "not-a-signature"
 
 
 class DatasetError(TwinverifyError):
@@ -40,6 +67,22 @@ class DatasetError(TwinverifyError):
 class UnsupportedImageFormatError(ImageError):
     """The bytes are an image, but in a format outside the accepted set."""
 
+    reason = "unsupported-image-format"
+
+
+class UploadTooLargeError(ImageError):
+    """The file has more bytes than the limit."""
+
+    reason = "upload-too-large"
+
+
+class ImageTooSmallError(ImageError):
+    """A side of the image is shorter than the limit: too little to judge."""
+
+    reason = "too-small"
+
 
 class TooManyPixelsError(ImageError):
     """The image declares more pixels than allowed (a decompression bomb or a huge scan)."""
+
+    reason = "too-many-pixels"

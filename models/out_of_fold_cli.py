@@ -7,7 +7,6 @@ from pathlib import Path
 
 from models.checkpoint import CheckpointMetadata, load_checkpoint, read_metadata, save_checkpoint
 from models.data.held_out import validation_images
-from models.embedding import embed_images
 from models.errors import ConfigError
 from models.evaluation.out_of_fold import (
     NEGATIVE_KINDS,
@@ -24,9 +23,9 @@ from models.evaluation.reference_trials import (
     scoring_for,
 )
 from models.evaluation.trial_calibration import Negatives
-from models.preprocessing import build_preprocessor
+from models.hardware import select_device
 from models.reference_scoring import SCORING_RULES, ScoringRule
-from models.training.loop_parts import select_device
+from models.serving import load_served_model
 
 
 def add_out_of_fold_commands(
@@ -93,16 +92,14 @@ def held_out_folds(
     device = select_device("auto")
     folds = []
     for path in paths:
-        checkpoint = load_checkpoint(path, device)
-        preprocessor = build_preprocessor(checkpoint.metadata.preprocessing)
-        images = validation_images(checkpoint, path, root, preprocessor)
-        embeddings = embed_images(checkpoint.model, preprocessor, images.images, device)
-        embeddings = embeddings.to(device)
+        model = load_served_model(path, device)
+        images = validation_images(model.metadata, path, root, model.preprocessor)
+        embeddings = model.embed(images.images).to(device)
         identity_ids, is_forgery = images.identity_ids().to(device), images.is_forgery.to(device)
-        comparator = checkpoint.model.comparator
+        comparator = model.comparator
         scoring, _ = scoring_for(
             rule,
-            checkpoint.metadata.reference_scoring,
+            model.metadata.reference_scoring,
             embeddings,
             comparator,
             identity_ids,

@@ -1,5 +1,6 @@
 """Shared test data: real objects built from small public data (scikit-learn's digits)."""
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +17,25 @@ from models.twin import ComparisonSpec, TwinNetwork
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
+@functools.cache
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as ``uint8`` pixels and labels, parsed once per process (the
+    parse costs ~30 ms and image helpers ask for it per image)."""
+    digits = load_digits()
+    pixels = np.round(digits.images / 16.0 * 255.0).astype(np.uint8)
+    pixels.flags.writeable = False
+    return pixels, digits.target
+
+
 def digits_arrays(size: int = 8) -> tuple[torch.Tensor, np.ndarray]:
     """``uint8 (1797, 1, size, size)`` digit images (0..255) and their labels; sizes other than
     8 go through the ``grey`` preprocessing pipeline, as image files would."""
-    digits = load_digits()
-    pixels = np.round(digits.images / 16.0 * 255.0).astype(np.uint8)
+    pixels, labels = _digits()
     if size == 8:
-        return torch.from_numpy(pixels)[:, None], digits.target
+        return torch.from_numpy(pixels.copy())[:, None], labels.copy()
     preprocessor = build_preprocessor(PreprocessSpec(name="grey", height=size, width=size))
     images = torch.stack([preprocessor.prepare(Image.fromarray(p)) for p in pixels])
-    return images, digits.target
+    return images, labels.copy()
 
 
 def image_set(images: torch.Tensor, labels: np.ndarray, indices: np.ndarray) -> ImageSet:

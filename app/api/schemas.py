@@ -5,10 +5,9 @@ import uuid
 from pydantic import BaseModel, Field
 
 from app.db.models import Subject
-from app.inference.images import PreparedImage
-from app.inference.registry import LoadedModel
 from app.services.thresholds import DecisionRule
 from models.preprocessing.face_detection import LANDMARK_NAMES
+from models.serving import PreparedInput, ServedModel
 
 
 class ModelRef(BaseModel):
@@ -51,7 +50,7 @@ class FaceOut(BaseModel):
     faces_detected: int = Field(description="faces found in the photo; the chosen one is this")
 
 
-def face_out(image: PreparedImage | None) -> FaceOut | None:
+def face_out(image: PreparedInput | None) -> FaceOut | None:
     """What the face pipeline found in an image; ``None`` for other modalities."""
     if image is None or image.face is None:
         return None
@@ -67,7 +66,7 @@ def face_out(image: PreparedImage | None) -> FaceOut | None:
     )
 
 
-def model_ref(model: LoadedModel) -> ModelRef:
+def model_ref(model: ServedModel) -> ModelRef:
     return ModelRef(name=model.name, version=model.version)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from models.bundled import IMPORTED_FACE_CHECKPOINT, SIGNATURE_CHECKPOINT
 from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions, FaceSelection
+from models.serving.compute_path import ComputePathChoice
 
 # Values left in from examples; never secrets.
 _PLACEHOLDERS = frozenset(
@@ -59,6 +60,33 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto takes the GPU")
     inference_threads: int = Field(
         default=2, ge=1, le=64, description="thread pool that runs models off the event loop"
+    )
+    batch_max_size: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="most images one forward pass takes from concurrent requests",
+    )
+    batch_max_wait_ms: float = Field(
+        default=1.0,
+        ge=0,
+        le=1000,
+        description="how long a forward pass waits for more requests' images before it runs "
+        "(a lone request pays at most this)",
+    )
+    torch_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="threads one forward pass uses on a CPU (0: PyTorch's default, one per core)",
+    )
+    face_compute_path: ComputePathChoice = Field(
+        default="auto",
+        description="how the face model's forward pass runs: auto (float32; NHWC on a CPU), "
+        "fp32, channels-last, or bf16 (opt-in: its scores differ from fp32's)",
+    )
+    signature_compute_path: ComputePathChoice = Field(
+        default="auto", description="as face_compute_path, for the signature model"
     )
     face_default_far: float = Field(
         default=1e-3,

@@ -51,6 +51,13 @@ class ServiceMetrics:
             ["modality"],
             registry=self.registry,
         )
+        self.batch_sizes = Histogram(
+            "twinverify_batch_size",
+            "Images per forward pass of the micro-batcher",
+            ["modality"],
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=self.registry,
+        )
         self.decisions = Counter(
             "twinverify_decisions",
             "Verify and identify decisions",

@@ -1,16 +1,17 @@
 """The models the service serves, one per modality, loaded once from checkpoints."""
 
-import copy
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from models.checkpoint import Checkpoint, load_checkpoint
-from models.preprocessing import Preprocessor, build_preprocessor
+from app.core.config import Settings
+from models.dlib_checkpoint import ensure_dlib_checkpoint
+from models.errors import CheckpointError
+from models.hardware import select_device
 from models.preprocessing.face_options import FaceOptions
-from models.twin import Comparator
+from models.serving import ComputePathChoice, ServedModel, load_served_model
 
 logger = logging.getLogger(__name__)
 
@@ -18,34 +19,10 @@ MODALITIES = ("face", "signature")
 
 
 @dataclass(frozen=True)
-class LoadedModel:
-    modality: str
-    checkpoint_path: Path
-    checkpoint: Checkpoint
-    preprocessor: Preprocessor
-    device: torch.device
-    # Searches run on the CPU next to the in-memory matrices; a copy of the comparator (the
-    # learned head has weights) lives there so no matrix ever travels to the GPU.
-    cpu_comparator: Comparator
-
-    @property
-    def name(self) -> str:
-        return self.checkpoint.metadata.name
-
-    @property
-    def version(self) -> str:
-        return self.checkpoint.metadata.version
-
-    def made(self, model_name: str, model_version: str) -> bool:
-        """Whether an embedding stored with this name and version is comparable with ours."""
-        return (model_name, model_version) == (self.name, self.version)
-
-
-@dataclass(frozen=True)
 class ModelRegistry:
     """``models`` holds the enabled modalities; ``disabled`` says why each other one is off."""
 
-    models: dict[str, LoadedModel]
+    models: dict[str, ServedModel]
     disabled: dict[str, str]
 
 
@@ -54,34 +31,49 @@ def load_registry(
     device: torch.device,
     face: FaceOptions | None = None,
     why_disabled: dict[str, str] | None = None,
+    compute: dict[str, ComputePathChoice] | None = None,
 ) -> ModelRegistry:
     """Load each configured checkpoint; a modality without one starts disabled (for the
     reason in ``why_disabled``, if given).
 
     A configured checkpoint that fails to load is an error, not a silent downgrade.
     """
-    models: dict[str, LoadedModel] = {}
+    models: dict[str, ServedModel] = {}
     disabled: dict[str, str] = {}
     for modality in MODALITIES:
         path = checkpoints.get(modality)
         if path is None:
             disabled[modality] = (why_disabled or {}).get(modality, "no checkpoint configured")
             continue
-        checkpoint = load_checkpoint(path, device)
-        if checkpoint.metadata.modality != modality:
-            raise ValueError(
-                f"{path} is a {checkpoint.metadata.modality} model, configured for {modality}"
-            )
-        preprocessor = build_preprocessor(checkpoint.metadata.preprocessing, face)
-        cpu_comparator = copy.deepcopy(checkpoint.model.comparator).cpu().eval()
-        models[modality] = LoadedModel(
-            modality, path, checkpoint, preprocessor, device, cpu_comparator
+        model = load_served_model(
+            path, device, face, (compute or {}).get(modality, "auto"), modality=modality
         )
+        models[modality] = model
         logger.info(
-            "loaded %s model %s:%s on %s",
+            "loaded %s model %s on %s (%s)",
             modality,
-            checkpoint.metadata.name,
-            checkpoint.metadata.version,
+            model.identity,
             device,
+            model.compute_path.name,
         )
     return ModelRegistry(models, disabled)
+
+
+def load_configured_registry(settings: Settings) -> ModelRegistry:
+    """The models the settings name; the default face model is imported from dlib's weights
+    on first use (without them, signatures are served alone)."""
+    checkpoints = {"face": settings.face_checkpoint, "signature": settings.signature_checkpoint}
+    why_disabled: dict[str, str] = {}
+    if settings.face_checkpoint == settings.imported_face_checkpoint:
+        try:
+            ensure_dlib_checkpoint(settings.imported_face_checkpoint)
+        except CheckpointError as exc:
+            logger.warning("face modality disabled: %s", exc)
+            checkpoints["face"], why_disabled["face"] = None, str(exc)
+    return load_registry(
+        checkpoints,
+        select_device(settings.device),
+        settings.face_options,
+        why_disabled,
+        {"face": settings.face_compute_path, "signature": settings.signature_compute_path},
+    )

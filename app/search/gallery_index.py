@@ -11,15 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.engine import transaction
 from app.search import sync
 from app.search.matrix import EmbeddingMatrix
-
-
-@dataclass(frozen=True)
-class ModelKey:
-    """Embeddings are comparable only within one modality, model name and version."""
-
-    modality: str
-    model_name: str
-    model_version: str
+from models.serving import ModelIdentity
 
 
 @dataclass
@@ -27,16 +19,17 @@ class GalleryIndex:
     """A gallery's matrices as of ``revision``; use only while holding ``lock``."""
 
     revision: int = 0
-    matrices: dict[ModelKey, EmbeddingMatrix] = field(default_factory=dict)
+    matrices: dict[ModelIdentity, EmbeddingMatrix] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def matrix(self, key: ModelKey) -> EmbeddingMatrix | None:
+    def matrix(self, key: ModelIdentity) -> EmbeddingMatrix | None:
         return self.matrices.get(key)
 
-    def stale_references(self, key: ModelKey) -> int:
-        """References of the same modality made by another model name or version."""
+    def stale_references(self, key: ModelIdentity, subject_id: uuid.UUID | None = None) -> int:
+        """References of the same modality made by another model name or version (of one
+        subject, if given)."""
         return sum(
-            len(matrix)
+            len(matrix) if subject_id is None else len(matrix.references_of(subject_id)[0])
             for other, matrix in self.matrices.items()
             if other.modality == key.modality and other != key
         )
@@ -74,7 +67,7 @@ class SearchIndex:
                 pass
         return len(gallery_ids)
 
-    def sizes(self) -> dict[tuple[uuid.UUID, ModelKey], int]:
+    def sizes(self) -> dict[tuple[uuid.UUID, ModelIdentity], int]:
         """Rows per gallery and model, as of each gallery's last catch-up (for metrics)."""
         with self._lock:
             galleries = list(self._galleries.items())
@@ -101,7 +94,7 @@ def catch_up(session: Session, gallery_id: uuid.UUID, gallery: GalleryIndex) -> 
     if current <= gallery.revision:
         return
     for row in sync.added_between(session, gallery_id, gallery.revision, current):
-        key = ModelKey(row.modality, row.model_name, row.model_version)
+        key = ModelIdentity(row.modality, row.model_name, row.model_version)
         matrix = gallery.matrices.get(key)
         if matrix is None:
             matrix = gallery.matrices[key] = EmbeddingMatrix(row.dimension)

@@ -47,6 +47,13 @@ class EmbeddingMatrix:
         """How many subject codes exist (codes of subjects with no rows left included)."""
         return len(self._subjects)
 
+    def references_of(self, subject_id: uuid.UUID) -> tuple[list[uuid.UUID], np.ndarray]:
+        """One subject's reference ids, oldest first, and their ``(k, D)`` vectors (a copy)."""
+        code = self._code_of.get(subject_id)
+        members = [] if code is None else list(self._members.get(code, []))
+        rows = [self._row_of[reference] for reference in members]
+        return members, self._vectors[rows]
+
     def subject_rows(self, code: int) -> list[int]:
         """The rows holding one subject's references."""
         return [self._row_of[reference] for reference in self._members.get(code, [])]

@@ -9,16 +9,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import transaction
 from app.db.models import ApiKey, AuditEvent
-from app.inference.registry import LoadedModel
 from app.repository import audit
 from app.services.runtime import Runtime
 from app.services.thresholds import DecisionRule
+from models.serving import ServedModel
 
 
 @dataclass(frozen=True)
 class Decision:
     action: str
-    model: LoadedModel
+    model: ServedModel
     rule: DecisionRule
     subject_id: uuid.UUID | None
     score: float | None

@@ -18,14 +18,12 @@ from app.core.errors import (
 from app.db.engine import transaction
 from app.db.models import ApiKey, Reference, Subject
 from app.db.vectors import encode_vector
-from app.inference.images import ImageLimits, PreparedImage, prepare_image
-from app.inference.registry import LoadedModel
-from app.inference.scoring import embed
 from app.repository import references
 from app.repository import subjects as subject_rows
 from app.services import subjects
 from app.services.audit import record_action
 from app.services.runtime import Runtime
+from models.serving import PreparedInput, ServedModel
 
 
 @dataclass(frozen=True)
@@ -52,10 +50,10 @@ class ImageOutcome:
     reference_id: uuid.UUID | None = None
     reason: str | None = None
     detail: str | None = None
-    prepared: PreparedImage | None = None
+    prepared: PreparedInput | None = None
 
     @property
-    def to_store(self) -> PreparedImage | None:
+    def to_store(self) -> PreparedInput | None:
         """The prepared image unless it was rejected (a rejected duplicate keeps what
         preparing it found, for the response)."""
         return self.prepared if self.reason is None else None
@@ -69,7 +67,7 @@ class ImageOutcome:
 class EnrollResult:
     subject: Subject
     subject_created: bool
-    model: LoadedModel
+    model: ServedModel
     images: list[ImageOutcome]
 
 
@@ -93,12 +91,14 @@ def find_subject(
 
 def enroll(
     runtime: Runtime,
-    key: ApiKey,
+    gallery_id: uuid.UUID,
+    key: ApiKey | None,
     modality: str,
     choice: SubjectChoice,
     uploads: list[Upload],
 ) -> EnrollResult:
-    gallery_id = key.gallery_id
+    """``key``: the caller's gallery key, for the audit trail (None for the operator's bulk
+    enrolment from the command line)."""
     model = runtime.model(modality)
     subject = find_subject(runtime, gallery_id, choice, enrolling=True)
     outcomes = _prepare_all(runtime, model, uploads)
@@ -110,11 +110,10 @@ def enroll(
             {"images": [_problem_entry(outcome) for outcome in outcomes]},
         )
     images = [image for _, image in storing]
-    vectors = runtime.infer(embed, model, [image.tensor for image in images])
-    runtime.metrics.embeddings.labels(modality).inc(len(images))
+    vectors = runtime.embed(model, [image.tensor for image in images])
     created = subject is None
     try:
-        subject, rows = _store(runtime, key, subject, choice, model, images, vectors)
+        subject, rows = _store(runtime, gallery_id, key, subject, choice, model, images, vectors)
     except IntegrityError as exc:
         if not created:  # the only constraint left: the subject's row vanished meanwhile
             raise SubjectNotFoundError("the subject was deleted during the enroll") from exc
@@ -122,7 +121,7 @@ def enroll(
         # Another request created this external id between our lookup and our insert:
         # enrol into the subject it created.
         subject = find_subject(runtime, gallery_id, SubjectChoice(None, choice.external_id))
-        subject, rows = _store(runtime, key, subject, choice, model, images, vectors)
+        subject, rows = _store(runtime, gallery_id, key, subject, choice, model, images, vectors)
     for (outcome, _), row in zip(storing, rows, strict=True):
         outcome.reference_id = row.id
     return EnrollResult(subject, created, model, outcomes)
@@ -130,16 +129,16 @@ def enroll(
 
 def _store(
     runtime: Runtime,
-    key: ApiKey,
+    gallery_id: uuid.UUID,
+    key: ApiKey | None,
     subject: Subject | None,
     choice: SubjectChoice,
-    model: LoadedModel,
-    images: list[PreparedImage],
+    model: ServedModel,
+    images: list[PreparedInput],
     vectors: np.ndarray,
 ) -> tuple[Subject, list[Reference]]:
     """One transaction: the subject if new, a gallery revision, one row per image, and the
     audit record of it all."""
-    gallery_id = key.gallery_id
     created = subject is None
     with transaction(runtime.sessions) as session:
         if subject is None:
@@ -165,6 +164,7 @@ def _store(
             session,
             "enroll",
             key,
+            gallery_id=gallery_id,
             subject_id=subject.id,
             modality=model.modality,
             details={
@@ -177,16 +177,10 @@ def _store(
     return subject, rows
 
 
-def _prepare_all(runtime: Runtime, model: LoadedModel, uploads: list[Upload]) -> list[ImageOutcome]:
+def _prepare_all(runtime: Runtime, model: ServedModel, uploads: list[Upload]) -> list[ImageOutcome]:
     outcomes = [ImageOutcome(i, upload.filename) for i, upload in enumerate(uploads)]
     single_face = runtime.settings.face_enroll_multiple == "reject"
-    results = runtime.infer(
-        _prepare_each,
-        model,
-        [upload.data for upload in uploads],
-        runtime.image_limits,
-        single_face,
-    )
+    results = runtime.prepare(model, [upload.data for upload in uploads], single_face)
     for outcome, result in zip(outcomes, results, strict=True):
         if isinstance(result, ImageRejectedError):
             outcome.reason, outcome.detail = result.slug, result.detail
@@ -196,22 +190,9 @@ def _prepare_all(runtime: Runtime, model: LoadedModel, uploads: list[Upload]) ->
     return outcomes
 
 
-def _prepare_each(
-    model: LoadedModel, images: list[bytes], limits: ImageLimits, single_face: bool
-) -> list[PreparedImage | ImageRejectedError]:
-    """Every image in one trip to the inference pool; a rejection is a result, not a stop."""
-    results: list[PreparedImage | ImageRejectedError] = []
-    for data in images:
-        try:
-            results.append(prepare_image(model, data, limits, single_face))
-        except ImageRejectedError as exc:
-            results.append(exc)
-    return results
-
-
 def _reject_duplicates(
     runtime: Runtime,
-    model: LoadedModel,
+    model: ServedModel,
     subject: Subject | None,
     outcomes: list[ImageOutcome],
 ) -> None:

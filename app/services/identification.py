@@ -7,9 +7,6 @@ import numpy as np
 
 from app.db.engine import transaction
 from app.db.models import ApiKey, Subject
-from app.inference.images import PreparedImage
-from app.inference.registry import LoadedModel
-from app.inference.scoring import reference_spreads, scores_against
 from app.repository import subjects as subject_rows
 from app.search.matrix import EmbeddingMatrix
 from app.search.ranking import (
@@ -19,9 +16,10 @@ from app.search.ranking import (
     mean_subject_scores,
 )
 from app.services.audit import Decision, record_decision
-from app.services.runtime import Runtime, model_key
+from app.services.runtime import Runtime
 from app.services.thresholds import DecisionRule, decision_rule
 from app.services.verification import Threshold, embed_probes
+from models.serving import PreparedInput, ServedModel
 
 
 @dataclass(frozen=True)
@@ -35,10 +33,10 @@ class IdentifiedSubject:
 class IdentifyResult:
     candidates: list[IdentifiedSubject]
     rule: DecisionRule
-    model: LoadedModel
+    model: ServedModel
     references_searched: int
     stale_references: int
-    probe: PreparedImage
+    probe: PreparedInput
 
 
 def identify(
@@ -53,7 +51,7 @@ def identify(
         runtime.settings.explicit_thresholds == "calibrated",
     )
     vectors, prepared = embed_probes(runtime, model, probe)
-    search_key = model_key(model)
+    search_key = model.identity
     with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:
         matrix = gallery.matrix(search_key)
         stale = gallery.stale_references(search_key)
@@ -88,19 +86,15 @@ def identify(
 
 
 def rank_subjects(
-    model: LoadedModel, matrix: EmbeddingMatrix, probe: np.ndarray, threshold: float, top_k: int
+    model: ServedModel, matrix: EmbeddingMatrix, probe: np.ndarray, threshold: float, top_k: int
 ) -> tuple[list[Candidate], float]:
     """The passing subjects, best first, and the best subject score (passing or not), by the
     model's reference scoring: the same score verify gives each subject."""
-    scores = scores_against(model, probe, matrix.vectors)
-    scoring = model.checkpoint.metadata.reference_scoring
+    scores = model.scores(probe, matrix.vectors)
+    scoring = model.metadata.reference_scoring
     if scoring.rule == "max":
         return best_subjects(matrix, scores, threshold, top_k), float(scores.max())
-    offsets = (
-        matrix.spreads(lambda references: reference_spreads(model, references))
-        if scoring.needs_reference_scores
-        else None
-    )
+    offsets = matrix.spreads(model.reference_spreads) if scoring.needs_reference_scores else None
     per_subject = mean_subject_scores(matrix, scores, offsets)
     ranked = best_subjects_by_score(matrix, per_subject, scores, threshold, top_k)
     return ranked, float(per_subject.max())

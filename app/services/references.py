@@ -39,4 +39,4 @@ def _is_stale(registry: ModelRegistry, row: Reference) -> bool:
     model = registry.models.get(row.modality)
     if model is None:
         return False  # nothing serves the modality now: nothing to be stale against
-    return not model.made(row.model_name, row.model_version)
+    return not model.identity.made(row.model_name, row.model_version)

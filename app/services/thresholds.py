@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from app.core.errors import ThresholdOutOfRangeError, UnknownOperatingPointError
-from app.inference.registry import LoadedModel
 from models.evaluation.calibration import operating_point_key
+from models.serving import ServedModel
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class DecisionRule:
 
 
 def decision_rule(
-    model: LoadedModel,
+    model: ServedModel,
     far: float | None,
     threshold: float | None,
     default_far: float,
@@ -32,28 +32,25 @@ def decision_rule(
             _check_in_calibrated_range(model, threshold)
         return DecisionRule(threshold, None, None, None)
     target = default_far if far is None else far
-    key = operating_point_key(target)
-    point = model.checkpoint.metadata.thresholds.get(key)
+    point = model.operating_point(target)
     if point is None:
-        offered = sorted(
-            p.target_far for p in model.checkpoint.metadata.thresholds.values() if p.target_far
-        )
+        offered = sorted(p.target_far for p in model.calibrated_points() if p.target_far)
         raise UnknownOperatingPointError(
-            f"model {model.name}:{model.version} has no operating point at far={target:g}; "
+            f"model {model.identity} has no operating point at far={target:g}; "
             f"calibrated: {', '.join(f'{f:g}' for f in offered) or 'none'} "
             "(or send an explicit threshold)"
         )
-    return DecisionRule(point.threshold, target, key, point.reliable)
+    return DecisionRule(point.threshold, target, operating_point_key(target), point.reliable)
 
 
-def _check_in_calibrated_range(model: LoadedModel, threshold: float) -> None:
-    points = [p for p in model.checkpoint.metadata.thresholds.values() if p.target_far]
+def _check_in_calibrated_range(model: ServedModel, threshold: float) -> None:
+    points = model.calibrated_points()
     if not points:
         return  # nothing calibrated to bound it by
-    loosest = min(points, key=lambda point: point.threshold)
+    loosest = points[0]
     if threshold < loosest.threshold:
         raise ThresholdOutOfRangeError(
-            f"threshold {threshold:g} accepts more than model {model.name}:{model.version}'s "
+            f"threshold {threshold:g} accepts more than model {model.identity}'s "
             f"loosest calibrated operating point (far={loosest.target_far:g}, threshold "
             f"{loosest.threshold:g}), where no false accept rate is known; send a threshold "
             "of at least that (the server's TWINVERIFY_EXPLICIT_THRESHOLDS=any lifts this)"

@@ -11,18 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.errors import NoReferencesError
-from app.db.engine import transaction
+from app.core.errors import ImageRejectedError, NoReferencesError
 from app.db.models import ApiKey, Subject
-from app.db.vectors import decode_vector
-from app.inference.images import ImageLimits, PreparedImage, prepare_image
-from app.inference.registry import LoadedModel
-from app.inference.scoring import embed, scores_against, subject_score
-from app.repository import references
 from app.services.audit import Decision, record_decision
 from app.services.enrollment import SubjectChoice, find_subject
 from app.services.runtime import Runtime
 from app.services.thresholds import DecisionRule, decision_rule
+from models.serving import PreparedInput, ServedModel
 
 
 @dataclass(frozen=True)
@@ -38,29 +33,25 @@ class VerifyResult:
     match: bool
     score: float
     rule: DecisionRule
-    model: LoadedModel
+    model: ServedModel
     references_compared: int
     stale_references: int
     subject: Subject | None
     best_reference_id: uuid.UUID | None
-    probes: list[PreparedImage]  # the probe, then image_b in pair mode
+    probes: list[PreparedInput]  # the probe, then image_b in pair mode
 
 
 def embed_probes(
-    runtime: Runtime, model: LoadedModel, *probes: bytes
-) -> tuple[np.ndarray, list[PreparedImage]]:
-    """The probes' embeddings ``(N, D)`` (one batch) and what preparing each one found."""
-    vectors, images = runtime.infer(_prepare_and_embed, model, probes, runtime.image_limits)
-    runtime.metrics.embeddings.labels(model.modality).inc(len(probes))
-    return vectors, images
-
-
-def _prepare_and_embed(
-    model: LoadedModel, probes: tuple[bytes, ...], limits: ImageLimits
-) -> tuple[np.ndarray, list[PreparedImage]]:
-    """One trip to the inference pool per request: a probe costs one queue wait."""
-    images = [prepare_image(model, data, limits) for data in probes]
-    return embed(model, [image.tensor for image in images]), images
+    runtime: Runtime, model: ServedModel, *probes: bytes
+) -> tuple[np.ndarray, list[PreparedInput]]:
+    """The probes' embeddings ``(N, D)`` and what preparing each one found; the first
+    probe that cannot be used fails the request with its reason."""
+    images = []
+    for result in runtime.prepare(model, list(probes)):
+        if isinstance(result, ImageRejectedError):
+            raise result
+        images.append(result)
+    return runtime.embed(model, [image.tensor for image in images]), images
 
 
 def verify_subject(
@@ -82,31 +73,30 @@ def verify_subject(
     subject = find_subject(runtime, key.gallery_id, choice)
     assert subject is not None, "verify never creates subjects"
     vectors, prepared = embed_probes(runtime, model, probe)
-    vector = vectors[0]
-    with transaction(runtime.sessions) as session:
-        rows = references.for_subject(session, subject.id, modality)
-    current = [r for r in rows if model.made(r.model_name, r.model_version)]
-    stale = len(rows) - len(current)
-    if not current:
+    # The gallery's search matrices hold every reference, caught up with SQL by revision:
+    # the subject's are read there rather than re-read and decoded from the table.
+    with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:
+        matrix = gallery.matrix(model.identity)
+        ids, references = ([], None) if matrix is None else matrix.references_of(subject.id)
+        stale = gallery.stale_references(model.identity, subject.id)
+    if references is None or not ids:
         raise NoReferencesError(
-            f"subject {subject.id} has no {modality} references made by "
-            f"{model.name}:{model.version}"
+            f"subject {subject.id} has no {modality} references made by {model.identity}"
             + (f" ({stale} stale references of older models: re-enrol)" if stale else ""),
             {"stale_references": stale},
         )
-    matrix = np.stack([decode_vector(r.embedding, r.dimension) for r in current])
-    scores = scores_against(model, vector, matrix)
+    scores = model.scores(vectors[0], references)
     best = int(np.argmax(scores))
-    score = subject_score(model, scores, matrix)
+    score = model.subject_score(scores, references)
     result = VerifyResult(
         match=score >= rule.threshold,
         score=score,
         rule=rule,
         model=model,
-        references_compared=len(current),
+        references_compared=len(ids),
         stale_references=stale,
         subject=subject,
-        best_reference_id=current[best].id,
+        best_reference_id=ids[best],
         probes=prepared,
     )
     _record(runtime, key, result, {"probe_sha256": prepared[0].sha256, "mode": "subject"})
@@ -126,7 +116,7 @@ def verify_pair(
     )
     vectors, prepared = embed_probes(runtime, model, first, second)
     # image_b is a subject with one reference: scored by the same rule
-    score = subject_score(model, scores_against(model, vectors[0], vectors[1:]), vectors[1:])
+    score = model.subject_score(model.scores(vectors[0], vectors[1:]), vectors[1:])
     result = VerifyResult(
         match=score >= rule.threshold,
         score=score,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from models.checkpoint import Checkpoint
+from models.checkpoint import CheckpointMetadata
 from models.data.folder_dataset import load_folder_dataset
 from models.data.image_set import ImageSet
 from models.errors import DatasetError
@@ -10,11 +10,11 @@ from models.preprocessing import Preprocessor
 
 
 def validation_images(
-    checkpoint: Checkpoint, path: Path, root: Path | None, preprocessor: Preprocessor
+    metadata: CheckpointMetadata, path: Path, root: Path | None, preprocessor: Preprocessor
 ) -> ImageSet:
-    """The identities ``checkpoint`` was validated on and never trained on, read from
-    ``root`` (default: the dataset it was trained on)."""
-    provenance = checkpoint.metadata.provenance
+    """The identities the checkpoint at ``path`` was validated on and never trained on,
+    read from ``root`` (default: the dataset it was trained on)."""
+    provenance = metadata.provenance
     if provenance is None or not provenance.validation_names:
         raise DatasetError(f"{path} records no validation identities")
     root = root if root is not None else Path(provenance.source)

@@ -7,32 +7,24 @@ trained here is calibrated on its validation identities during training instead.
 
 from typing import Any
 
-import torch
-
-from models.checkpoint import Checkpoint
 from models.data.image_set import ImageSet
-from models.embedding import embed_images
 from models.evaluation.all_pairs import score_all_pairs
 from models.evaluation.calibration import OperatingPoint, calibrate
 from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration, fit_likelihood_ratio
 from models.evaluation.summary import summarise
-from models.preprocessing import Preprocessor
+from models.serving import ServedModel
 
 
 def calibrate_on_images(
-    checkpoint: Checkpoint,
-    preprocessor: Preprocessor,
-    images: ImageSet,
-    device: torch.device,
-    max_negatives: int = 2_000_000,
+    model: ServedModel, images: ImageSet, max_negatives: int = 2_000_000
 ) -> tuple[dict[str, OperatingPoint], LikelihoodRatioCalibration, dict[str, Any]]:
     """The operating points, the likelihood-ratio map fitted on the same pairs, and a
     summary of those pairs."""
-    checkpoint.model.eval()
-    embeddings = embed_images(checkpoint.model, preprocessor, images.images, device)
+    device = model.device
+    embeddings = model.embed(images.images)
     scored = score_all_pairs(
         embeddings.to(device),
-        checkpoint.model.comparator,
+        model.comparator,
         images.identity_ids().to(device),
         images.is_forgery.to(device),
         max_random_negatives=max_negatives,

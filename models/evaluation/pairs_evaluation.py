@@ -9,13 +9,11 @@ import numpy as np
 import torch
 from pydantic import BaseModel
 
-from models.checkpoint import Checkpoint
 from models.data.pairs_file import Pair
-from models.embedding import embed_images
 from models.errors import DatasetError, ImageError
 from models.evaluation.summary import VerificationSummary, summarise
-from models.preprocessing import build_preprocessor, load_image
-from models.preprocessing.face_options import FaceOptions
+from models.preprocessing import load_image
+from models.serving import ServedModel
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +21,7 @@ logger = logging.getLogger(__name__)
 class EvaluationReport(BaseModel):
     checkpoint: str
     model: str
+    compute_path: str = "fp32"
     pairs_file: str
     summary: VerificationSummary
     images: int
@@ -39,18 +38,13 @@ class ScoredPairsFile(BaseModel):
 
 
 def evaluate_pairs(
-    checkpoint: Checkpoint,
-    pairs: list[Pair],
-    device: torch.device,
-    batch_size: int = 64,
-    workers: int = 4,
-    face: FaceOptions | None = None,
+    model: ServedModel, pairs: list[Pair], batch_size: int = 64, workers: int = 4
 ) -> tuple[ScoredPairsFile, dict[str, str], int]:
     """Returns the scored pairs, unusable images (path -> reason) and how many were embedded.
 
     Pairs that involve an unusable image are dropped (and logged), not fatal.
     """
-    preprocessor = build_preprocessor(checkpoint.metadata.preprocessing, face)
+    preprocessor = model.preprocessor
     distinct = sorted({p for pair in pairs for p in (pair.a, pair.b)})
 
     def prepare(path: Path) -> torch.Tensor | str:
@@ -70,15 +64,13 @@ def evaluate_pairs(
     if not usable:
         return ScoredPairsFile(scores=[], labels=[], kinds=[]), unusable, 0
     row = {path: index for index, (path, _) in enumerate(usable)}
-    embeddings = embed_images(
-        checkpoint.model, preprocessor, torch.stack([t for _, t in usable]), device, batch_size
-    )
+    embeddings = model.embed(torch.stack([t for _, t in usable]), batch_size)
     kept = [pair for pair in pairs if pair.a in row and pair.b in row]
     first = torch.tensor([row[pair.a] for pair in kept], dtype=torch.int64)
     second = torch.tensor([row[pair.b] for pair in kept], dtype=torch.int64)
     with torch.inference_mode():
-        scores = checkpoint.model.comparator(
-            embeddings[first].to(device), embeddings[second].to(device)
+        scores = model.comparator(
+            embeddings[first].to(model.device), embeddings[second].to(model.device)
         )
     return (
         ScoredPairsFile(
@@ -92,16 +84,10 @@ def evaluate_pairs(
 
 
 def evaluate_report(
-    checkpoint: Checkpoint,
-    checkpoint_path: Path,
-    pairs: list[Pair],
-    pairs_path: Path,
-    device: torch.device,
-    batch_size: int = 64,
-    face: FaceOptions | None = None,
+    model: ServedModel, pairs: list[Pair], pairs_path: Path, batch_size: int = 64
 ) -> tuple[EvaluationReport, ScoredPairsFile]:
     started = time.perf_counter()
-    scored, unusable, embedded = evaluate_pairs(checkpoint, pairs, device, batch_size, face=face)
+    scored, unusable, embedded = evaluate_pairs(model, pairs, batch_size)
     seconds = time.perf_counter() - started
     if len(set(scored.labels)) < 2:
         raise DatasetError(
@@ -112,8 +98,9 @@ def evaluate_report(
         np.asarray(scored.scores), np.asarray(scored.labels), np.asarray(scored.kinds)
     )
     report = EvaluationReport(
-        checkpoint=str(checkpoint_path),
-        model=f"{checkpoint.metadata.name}:{checkpoint.metadata.version}",
+        checkpoint=str(model.path),
+        model=str(model.identity),
+        compute_path=model.compute_path.name,
         pairs_file=str(pairs_path),
         summary=summary,
         images=embedded,

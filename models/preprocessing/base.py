@@ -1,12 +1,16 @@
 """The preprocessing spec stored in checkpoints and the factory that rebuilds a pipeline."""
 
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import torch
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.preprocessing.face_options import FaceOptions
+
+if TYPE_CHECKING:
+    from models.preprocessing.face_detection import DetectedFace
 
 PreprocessName = Literal["signature", "face", "grey", "rgb"]
 
@@ -41,6 +45,16 @@ class PreprocessSpec(BaseModel):
         return 3 if self.name in ("face", "rgb") else 1
 
 
+@dataclass(frozen=True)
+class PreparedImage:
+    """What :meth:`Preprocessor.prepare_upload` made of one upload: the ``uint8 (C, H, W)``
+    input and, for a face photo, the face embedded and how many faces it showed."""
+
+    tensor: torch.Tensor
+    face: "DetectedFace | None" = None
+    faces_detected: int = 0
+
+
 class Preprocessor(Protocol):
     """A modality's pipeline: ``prepare`` per image, ``to_input`` per batch."""
 
@@ -51,6 +65,13 @@ class Preprocessor(Protocol):
 
     def prepare(self, image: Image.Image) -> torch.Tensor:
         """PIL image -> ``uint8`` tensor ``(C, H, W)``; raises ``ImageError`` on unusable input."""
+        ...
+
+    def prepare_upload(self, image: Image.Image, one_subject_only: bool) -> PreparedImage:
+        """``prepare`` for an image a caller sent, which may be anything: with the checks a
+        dataset of the modality needs not (a photograph sent as a signature), and what it
+        found. ``one_subject_only``: refuse an image whose subject would be a guess
+        (a face photo showing two people)."""
         ...
 
     def to_input(self, batch: torch.Tensor) -> torch.Tensor:
@@ -65,6 +86,12 @@ class NormalisingPreprocessor:
 
     def __init__(self, spec: PreprocessSpec) -> None:
         self.spec = spec
+
+    def prepare(self, image: Image.Image) -> torch.Tensor:
+        raise NotImplementedError
+
+    def prepare_upload(self, image: Image.Image, one_subject_only: bool) -> PreparedImage:
+        return PreparedImage(self.prepare(image))
 
     def to_input(self, batch: torch.Tensor) -> torch.Tensor:
         scaled = batch.to(torch.float32) / 255.0

@@ -14,8 +14,8 @@ import torch
 from numpy.typing import NDArray
 from PIL import Image
 
-from models.errors import NoFaceDetectedError
-from models.preprocessing.base import NormalisingPreprocessor, PreprocessSpec
+from models.errors import MultipleFacesError, NoFaceDetectedError
+from models.preprocessing.base import NormalisingPreprocessor, PreparedImage, PreprocessSpec
 from models.preprocessing.face_alignment import similarity_to_template, warp_to_chip
 from models.preprocessing.face_detection import DetectedFace, shrunk, thread_detector
 from models.preprocessing.face_options import FaceOptions
@@ -83,6 +83,15 @@ class FacePreprocessor(NormalisingPreprocessor):
 
     def prepare(self, image: Image.Image) -> torch.Tensor:
         return self.align(image).chip
+
+    def prepare_upload(self, image: Image.Image, one_subject_only: bool) -> PreparedImage:
+        aligned = self.align(image)
+        if one_subject_only and aligned.rival_faces:
+            raise MultipleFacesError(
+                f"{len(aligned.faces)} faces were found, {aligned.rival_faces + 1} of them of "
+                "comparable size: an enrolment photo must show one person"
+            )
+        return PreparedImage(aligned.chip, aligned.face, len(aligned.faces))
 
 
 def _distance_to_centre(face: DetectedFace, shape: tuple[int, ...]) -> float:

@@ -5,53 +5,23 @@ Scale-independent by construction: the crop is defined by the ink, and every win
 at two resolutions reaches the network almost unchanged.
 """
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 import torch
 from PIL import Image
 
-from models.errors import BlankImageError
-from models.preprocessing.base import NormalisingPreprocessor
+from models.preprocessing.base import NormalisingPreprocessor, PreparedImage
+from models.preprocessing.ink import InkedPage, find_ink, ink_mask
+from models.preprocessing.signature_likeness import check_signature_likeness
 
-# Fewer ink pixels than this fraction of the page means there is no signature to verify.
-MIN_INK_FRACTION = 0.0005
-# Otsu separates ink from paper; on a blank page it splits paper noise, whose two modes
-# are close. Real ink is far darker than paper: require this many grey levels between the
-# paper's median and the darkest tenth of the ink (measured before blurring, which would
-# wash out thin strokes).
-MIN_INK_CONTRAST = 40.0
 # Margin kept around the ink bounding box, as a fraction of its larger side.
 CROP_MARGIN = 0.05
 # Gaussian blur (pixels of the output canvas) applied after fitting the crop on it.
 CANVAS_BLUR_SIGMA = 0.8
-# The paper's brightness is estimated on a copy this small (cheap even for phone photos)...
-BACKGROUND_SIDE = 256
-# ...with a closing window this fraction of the copy's shorter side: wider than any stroke,
-# narrower than the slow shading of a photo or a tinted sheet.
-BACKGROUND_WINDOW = 0.12
 # An ink component with more than BORDER_SHARE of its pixels in a band this fraction of
 # the shorter side wide along the edges is a frame, not part of the signature.
 BORDER_BAND = 0.03
 BORDER_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class InkedPage:
-    """A page in grey with the paper's brightness divided out, its ink mask and the grey
-    level separating ink from paper."""
-
-    grey: np.ndarray
-    ink: np.ndarray
-    threshold: float
-
-
-def find_ink(image: Image.Image) -> InkedPage:
-    """Flatten the paper and find the ink; a page without any is ``BlankImageError``."""
-    grey = _flatten_background(np.asarray(image.convert("L"), dtype=np.uint8))
-    ink, threshold = _ink_mask(grey)
-    return InkedPage(grey, ink, threshold)
 
 
 class SignaturePreprocessor(NormalisingPreprocessor):
@@ -64,6 +34,13 @@ class SignaturePreprocessor(NormalisingPreprocessor):
     def prepare(self, image: Image.Image) -> torch.Tensor:
         return self.prepare_page(find_ink(image))
 
+    def prepare_upload(self, image: Image.Image, one_subject_only: bool) -> PreparedImage:
+        # The ink is found once, for the check that the upload is not a photograph and for
+        # the crop.
+        page = find_ink(image)
+        check_signature_likeness(image, page)
+        return PreparedImage(self.prepare_page(page))
+
     def prepare_page(self, page: InkedPage) -> torch.Tensor:
         """``prepare`` from a page whose ink is already found (the service checks the same
         page for being a photograph first, and need not flatten and threshold it twice)."""
@@ -74,7 +51,7 @@ class SignaturePreprocessor(NormalisingPreprocessor):
             # (on a copy: the page stays as found) and find the ink again.
             grey = grey.copy()
             grey[cv2.dilate(frame.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
-            ink, threshold = _ink_mask(grey)
+            ink, threshold = ink_mask(grey)
         rows, cols = np.nonzero(ink)
         top, bottom, left, right = _with_margin(rows, cols, grey.shape)
         crop = grey[top:bottom, left:right].copy()
@@ -89,28 +66,6 @@ class SignaturePreprocessor(NormalisingPreprocessor):
         canvas = cv2.GaussianBlur(canvas, (0, 0), sigmaX=CANVAS_BLUR_SIGMA)
         inverted = 255 - canvas
         return torch.from_numpy(inverted[None, :, :].copy())
-
-
-def _flatten_background(grey: np.ndarray) -> np.ndarray:
-    """Divide out the paper's brightness so tinted, shaded or unevenly lit pages look alike.
-
-    A grey closing (max then min filter) wider than any stroke erases the ink and leaves the
-    paper; it is computed on a small copy and scaled back, since paper varies slowly.
-    """
-    height, width = grey.shape
-    shrink = min(1.0, BACKGROUND_SIDE / max(height, width))
-    small = cv2.resize(
-        grey,
-        (max(1, round(width * shrink)), max(1, round(height * shrink))),
-        interpolation=cv2.INTER_AREA,
-    )
-    side = max(3, round(BACKGROUND_WINDOW * min(small.shape)) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
-    paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
-    paper = np.maximum(paper.astype(np.float32), 1.0)
-    flat: np.ndarray = np.clip(grey.astype(np.float32) / paper * 255.0, 0, 255)
-    return flat.astype(np.uint8)
 
 
 def _border_lines(ink: np.ndarray) -> np.ndarray:
@@ -129,21 +84,6 @@ def _border_lines(ink: np.ndarray) -> np.ndarray:
     frame[0] = False  # background
     mask: np.ndarray = frame[labels]
     return mask
-
-
-def _ink_mask(grey: np.ndarray) -> tuple[np.ndarray, float]:
-    """Blur + Otsu; returns the ink mask and the grey level separating ink from paper."""
-    sigma = max(1.0, min(grey.shape) / 200.0)
-    blurred = cv2.GaussianBlur(grey, (0, 0), sigmaX=sigma)
-    threshold, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    ink = mask > 0
-    ink_fraction = float(ink.mean())
-    contrast = 0.0
-    if ink.any() and not ink.all():
-        contrast = float(np.median(grey[~ink]) - np.percentile(grey[ink], 10))
-    if ink_fraction < MIN_INK_FRACTION or contrast < MIN_INK_CONTRAST:
-        raise BlankImageError("no signature found: the image is blank or has too little ink")
-    return ink, float(threshold)
 
 
 def _with_margin(

@@ -19,7 +19,7 @@ from PIL import Image
 
 from models.errors import NotASignatureError
 from models.preprocessing.face_detection import shrunk, thread_detector
-from models.preprocessing.signature import InkedPage
+from models.preprocessing.ink import InkedPage
 
 # A face this sure, on a copy this small (cheap: ~10 ms), is a photograph of a person.
 FACE_CONFIDENCE = 0.97

@@ -12,7 +12,6 @@ from models.data.class_batch_sampler import ClassBalancedBatchSampler, mining_la
 from models.data.image_set import ImageSet
 from models.data.pair_sampler import BalancedPairSampler
 from models.data.torch_datasets import LabelledImages, PairImages
-from models.errors import ConfigError
 from models.training.config import TrainConfig, TrainingConfig
 
 EpochSampler = BalancedPairSampler | ClassBalancedBatchSampler
@@ -22,15 +21,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def select_device(choice: str) -> torch.device:
-    """``auto`` takes the GPU when there is one."""
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' requested but no CUDA device is available")
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(choice)
 
 
 def make_optimizer(config: TrainingConfig, modules: list[nn.Module]) -> torch.optim.Optimizer:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from models.hardware import cpu_has_bf16_matrix_units
 from models.training.config import TrainingConfig
 
 
@@ -30,14 +31,6 @@ class Precision:
     @property
     def name(self) -> str:
         return {None: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
-
-
-def cpu_has_bf16_matrix_units() -> bool:
-    """AMX tiles, as PyTorch sees them (``get_cpu_capability`` reports AVX512 at most)."""
-    if torch.backends.cpu.get_cpu_capability() != "AVX512":
-        return False
-    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(probe()) if probe is not None else False
 
 
 def select_precision(config: TrainingConfig, device: torch.device) -> Precision:

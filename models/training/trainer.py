@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from models.checkpoint import build_model, describe, save_checkpoint
 from models.data.image_set import ImageSet
+from models.hardware import select_device
 from models.losses import Objective, build_objective
 from models.preprocessing import Preprocessor, build_preprocessor
 from models.provenance import DataProvenance, code_version
@@ -26,7 +27,6 @@ from models.training.loop_parts import (
     make_optimizer,
     make_scheduler,
     seed_everything,
-    select_device,
 )
 from models.training.precision import Precision, select_precision
 from models.training.shipped_thresholds import (

@@ -156,7 +156,8 @@ async def run(out: Path) -> None:
     from app.core.config import Settings
     from models.bundled import SIGNATURE_CHECKPOINT
     from models.dlib_checkpoint import import_dlib_checkpoint, installed_dlib_weights
-    from models.preprocessing.signature import InkedPage, SignaturePreprocessor
+    from models.preprocessing.ink import InkedPage
+    from models.preprocessing.signature import SignaturePreprocessor
     from tests.app.client import client_for
 
     largest = [0]

@@ -99,6 +99,9 @@ async def test_models_lists_enabled_and_disabled_modalities(
     assert (signature["name"], signature["version"]) == ("test-signature", "1")
     assert signature["embedding_size"] == 128
     assert signature["score_kind"] == "negative_euclidean_distance"
+    # on a CPU, auto runs float32 with NHWC convolutions; bf16 is never chosen by itself
+    assert signature["device"] == "cpu"
+    assert signature["compute_path"] == "channels-last"
     assert set(signature["thresholds"]) == {
         "eer",
         "far_5e-02",
@@ -163,6 +166,9 @@ async def test_metrics_count_requests_embeddings_and_gallery_sizes(
         == 2
     )
     assert value('twinverify_embeddings_computed_total{modality="signature"}') == 5
+    # one pass for the enrolment's three images, one per identify probe
+    assert value('twinverify_batch_size_count{modality="signature"}') == 3
+    assert value('twinverify_batch_size_sum{modality="signature"}') == 5
     assert value("twinverify_gallery_references{") == 3
     assert 'route="/v1/subjects/{subject_id}' not in text or "unmatched" not in text
 
@@ -170,7 +176,8 @@ async def test_metrics_count_requests_embeddings_and_gallery_sizes(
 async def test_unknown_methods_share_one_metrics_series(tmp_path: Path) -> None:
     """Method names are free-form tokens: each new one must not become a new series."""
     settings = service_settings(tmp_path, f"sqlite:///{tmp_path / 'db'}", SIGNATURE_CHECKPOINT)
-    async with client_for(settings) as client:
+    # ready first: series that appear as start-up finishes must not count as the methods'
+    async with client_for(settings, ready=True) as client:
         before = (await client.get("/metrics")).text
         for i in range(50):
             response = await client.request(f"PROBE{i}", "/v1/subjects")

@@ -62,7 +62,7 @@ def enroll_images(
         Upload(upload_name(upload, i), read_upload(upload, runtime.settings.max_upload_bytes))
         for i, upload in enumerate(images)
     ]
-    return _out(enroll(runtime, key, modality, choice, uploads))
+    return _out(enroll(runtime, key.gallery_id, key, modality, choice, uploads))
 
 
 def _out(result: EnrollResult) -> EnrollOut:

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentKeyDep, RuntimeDep
-from app.inference.registry import LoadedModel
 from models.evaluation.calibration import OperatingPoint, operating_point_key
 from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration
 from models.reference_scoring import ReferenceScoring
+from models.serving import ServedModel
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -21,6 +21,11 @@ class ModelOut(BaseModel):
     name: str | None = None
     version: str | None = None
     device: str | None = None
+    compute_path: str | None = Field(
+        default=None,
+        description="how the forward pass runs: fp32, channels-last (float32, NHWC) or bf16",
+    )
+    compute_path_reason: str | None = None
     embedding_size: int | None = None
     score_kind: str | None = None
     comparison: str | None = None
@@ -58,14 +63,16 @@ def list_models(_key: CurrentKeyDep, runtime: RuntimeDep) -> ModelList:
     return ModelList(models=enabled + disabled)
 
 
-def _enabled(model: LoadedModel, default_point: str) -> ModelOut:
-    meta = model.checkpoint.metadata
+def _enabled(model: ServedModel, default_point: str) -> ModelOut:
+    meta = model.metadata
     return ModelOut(
         modality=model.modality,
         enabled=True,
         name=meta.name,
         version=meta.version,
         device=str(model.device),
+        compute_path=model.compute_path.name,
+        compute_path_reason=model.compute_path.reason,
         embedding_size=meta.embedding_size,
         score_kind=meta.score_kind,
         comparison=meta.comparison.name,

@@ -100,5 +100,5 @@ def _out(result: VerifyResult) -> VerifyOut:
 
 
 def _evidence(result: VerifyResult) -> float | None:
-    calibration = result.model.checkpoint.metadata.likelihood_ratio
+    calibration = result.model.likelihood_ratio
     return None if calibration is None else round(calibration.log10_lr(result.score), 4)
