@@ -6,12 +6,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.metrics import ServiceMetrics
 from app.db import migrate
 from app.db.engine import make_engine, session_factory, transaction
+from app.db.models import Gallery
 from app.repository.galleries import find_gallery_by_name
 from app.search.gallery_index import SearchIndex
 from app.services.folder_enrollment import SubjectOutcome, enroll_folder, subject_folders
@@ -38,6 +41,21 @@ def add_enroll_folder_command(
     parser.set_defaults(handler=_enroll_folder)
 
 
+def open_gallery(
+    settings: Settings, name: str
+) -> tuple[Engine, sessionmaker[Session], Gallery | None]:
+    """The configured database, migrated, and the gallery of this name if there is one (a
+    fresh database gets its 'default' gallery, as the service's first start gives it)."""
+    url = settings.resolved_database_url
+    engine = make_engine(url)
+    migrate.upgrade(url)
+    sessions = session_factory(engine)
+    bootstrap_default_gallery(sessions, settings.data_dir)
+    with transaction(sessions) as session:
+        gallery = find_gallery_by_name(session, name)
+    return engine, sessions, gallery
+
+
 def _enroll_folder(args: argparse.Namespace) -> int:
     if not args.root.is_dir():
         raise ConfigError(f"{args.root} is not a folder")
@@ -45,14 +63,7 @@ def _enroll_folder(args: argparse.Namespace) -> int:
     if not folders:
         raise ConfigError(f"{args.root} has no sub-folder holding images")
     settings = get_settings()
-    url = settings.resolved_database_url
-    engine = make_engine(url)
-    migrate.upgrade(url)
-    sessions = session_factory(engine)
-    # as the service's first start does: a fresh database gets its 'default' gallery
-    bootstrap_default_gallery(sessions, settings.data_dir)
-    with transaction(sessions) as session:
-        gallery = find_gallery_by_name(session, args.gallery)
+    engine, sessions, gallery = open_gallery(settings, args.gallery)
     if gallery is None:
         raise ConfigError(
             f"no gallery named {args.gallery!r} "

@@ -20,12 +20,9 @@ import torch
 
 from app.core.config import Settings
 from app.core.metrics import ServiceMetrics
-from app.db import migrate
-from app.db.engine import make_engine, session_factory, transaction
-from app.repository.galleries import find_gallery_by_name
+from app.folder_cli import open_gallery
 from app.search.gallery_index import SearchIndex
 from app.services.folder_enrollment import SubjectFolder, enroll_folder
-from app.services.galleries import bootstrap_default_gallery
 from app.services.runtime import open_runtime
 from models.hardware import select_device
 from models.serving import InputLimits, load_served_model
@@ -67,13 +64,7 @@ def raw_rate(settings: Settings, folders: list[SubjectFolder], workers: int) -> 
 
 
 def bulk_rate(settings: Settings, folders: list[SubjectFolder], workers: int) -> float:
-    url = settings.resolved_database_url
-    engine = make_engine(url)
-    migrate.upgrade(url)
-    sessions = session_factory(engine)
-    bootstrap_default_gallery(sessions, settings.data_dir)
-    with transaction(sessions) as session:
-        gallery = find_gallery_by_name(session, "default")
+    engine, sessions, gallery = open_gallery(settings, "default")
     assert gallery is not None
     executor = ThreadPoolExecutor(settings.inference_threads)
     runtime = open_runtime(settings, sessions, SearchIndex(), executor, ServiceMetrics())
