@@ -1,6 +1,8 @@
-"""POST /v1/enroll: add reference embeddings for a subject from one or more images."""
+"""POST /v1/enroll: add reference embeddings for a subject from one or more images;
+POST /v1/enroll/batch: the same for several subjects in one call."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
@@ -10,9 +12,15 @@ from app.api.deps import CurrentKeyDep, RuntimeDep
 from app.api.forms import ExternalIdForm, ModalityForm, NameForm, SubjectIdForm, subject_choice
 from app.api.routes.subjects import SubjectOut, subject_out
 from app.api.schemas import FaceOut, ModelRef, face_out, model_ref
+from app.api.text import StoredText
 from app.api.uploads import read_upload, upload_name
-from app.core.errors import InvalidRequestError
-from app.services.enrollment import EnrollResult, Upload, enroll
+from app.core.errors import InvalidRequestError, NoImageAcceptedError, ServiceError
+from app.db.models import ApiKey
+from app.services.enrollment import EnrollResult, SubjectChoice, Upload, enroll
+from app.services.runtime import Runtime
+
+# Subjects of one batch enrolled at once: their images share the model's forward passes.
+BATCH_SUBJECTS_AT_ONCE = 8
 
 router = APIRouter(prefix="/v1", tags=["enroll"])
 
@@ -63,6 +71,94 @@ def enroll_images(
         for i, upload in enumerate(images)
     ]
     return _out(enroll(runtime, key.gallery_id, key, modality, choice, uploads))
+
+
+class SubjectProblem(BaseModel):
+    type: str = Field(description="the problem type a single enroll would have answered")
+    detail: str
+    images: list[dict[str, object]] | None = Field(
+        default=None, description="no-image-accepted: each image's reason"
+    )
+
+
+class BatchSubjectOut(BaseModel):
+    external_id: str
+    enrolled: EnrollOut | None = Field(default=None, description="when an image was accepted")
+    problem: SubjectProblem | None = Field(default=None, description="when none was")
+
+
+class BatchEnrollOut(BaseModel):
+    subjects: list[BatchSubjectOut]
+    accepted: int
+    rejected: int
+
+
+@router.post("/enroll/batch", status_code=status.HTTP_201_CREATED)
+def enroll_batch(
+    key: CurrentKeyDep,
+    runtime: RuntimeDep,
+    modality: ModalityForm,
+    images: Annotated[list[UploadFile], File(description="the images, of several subjects")],
+    external_ids: Annotated[
+        list[StoredText],
+        Form(description="one per image, in the same order: the subject it belongs to"),
+    ],
+    create: Annotated[bool, Form(description="create the external ids not known yet")] = False,
+) -> BatchEnrollOut:
+    """Several subjects in one call, each enrolled exactly as ``POST /v1/enroll`` would
+    (its own transaction, checks and audit record), several at once so their images share
+    forward passes. A subject none of whose images is accepted is reported with the problem
+    a single enroll would have answered; the others are enrolled. 201 when at least one
+    image is accepted, else 422 ``no-image-accepted`` with every subject's problem.
+    """
+    limit = runtime.settings.max_enroll_images
+    if len(images) > limit:
+        raise InvalidRequestError(f"at most {limit} images per enroll; got {len(images)}")
+    if len(external_ids) != len(images):
+        raise InvalidRequestError(
+            f"send one external_ids entry per image: {len(images)} images, "
+            f"{len(external_ids)} external_ids"
+        )
+    if any(not 1 <= len(external_id) <= 200 for external_id in external_ids):
+        raise InvalidRequestError("each external id is 1 to 200 characters")
+    runtime.model(modality)  # a disabled modality fails the call, not each subject
+    groups: dict[str, list[Upload]] = {}
+    for i, (upload, external_id) in enumerate(zip(images, external_ids, strict=True)):
+        data = read_upload(upload, runtime.settings.max_upload_bytes)
+        groups.setdefault(external_id, []).append(Upload(upload_name(upload, i), data))
+    with ThreadPoolExecutor(min(BATCH_SUBJECTS_AT_ONCE, len(groups))) as pool:
+        results = list(
+            pool.map(
+                lambda item: _enroll_one(runtime, key, modality, item[0], item[1], create),
+                groups.items(),
+            )
+        )
+    accepted = sum(r.enrolled.accepted for r in results if r.enrolled)
+    out = BatchEnrollOut(subjects=results, accepted=accepted, rejected=len(images) - accepted)
+    if accepted == 0:
+        raise NoImageAcceptedError(
+            "none of the images could be enrolled; see subjects[] for each reason",
+            {"subjects": [r.model_dump(mode="json", exclude_none=True) for r in results]},
+        )
+    return out
+
+
+def _enroll_one(
+    runtime: Runtime,
+    key: ApiKey,
+    modality: str,
+    external_id: str,
+    uploads: list[Upload],
+    create: bool,
+) -> BatchSubjectOut:
+    choice = SubjectChoice(None, external_id, create)
+    try:
+        result = enroll(runtime, key.gallery_id, key, modality, choice, uploads)
+    except ServiceError as exc:  # this subject's problem; the batch goes on
+        images = exc.extensions.get("images") if isinstance(exc, NoImageAcceptedError) else None
+        problem = SubjectProblem(type=exc.slug, detail=exc.detail, images=images)
+        return BatchSubjectOut(external_id=external_id, problem=problem)
+    return BatchSubjectOut(external_id=external_id, enrolled=_out(result))
 
 
 def _out(result: EnrollResult) -> EnrollOut:
