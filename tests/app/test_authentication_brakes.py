@@ -31,7 +31,8 @@ def gallery_key(tmp_path: Path) -> dict[str, str]:
 
 async def test_a_stranger_gets_401_not_a_description_of_the_body(tmp_path: Path) -> None:
     json_type = {"content-type": "application/json"}
-    async with client_for(settings(tmp_path)) as client:
+    # ready first: while the models load, a keyed verify is 503 not-ready, whatever its body
+    async with client_for(settings(tmp_path), ready=True) as client:
         for headers, status, slug in [
             ({}, 401, "missing-api-key"),
             ({"X-API-Key": "tv_wrong"}, 401, "invalid-api-key"),
