@@ -47,7 +47,6 @@ async def _start(app: FastAPI, settings: Settings, executor: ThreadPoolExecutor)
         logger.exception("start-up failed")
         state.startup_error = str(exc)
         return
-    state.registry = runtime.registry
     state.runtime = runtime
 
 
@@ -64,7 +63,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if default_key is not None:
         # Printed once, on the first start; also kept in the data directory (mode 0600).
         print(f"twinverify: created gallery 'default' with API key {default_key}", flush=True)
-    app.state.registry = None
     app.state.runtime = None
     app.state.startup_error = None
     app.state.index = SearchIndex()

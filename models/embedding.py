@@ -35,5 +35,5 @@ def embed_images(
             # uint8 crosses the bus (a quarter of float32's bytes) from pinned memory,
             # without a synchronisation; the result's copy back is the batch's only one.
             chunk = chunk.pin_memory().to(device, non_blocking=True)
-        chunks.append(forward(model, preprocessor.to_input(chunk.to(device))))
+        chunks.append(forward(model, preprocessor.to_input(chunk)))
     return torch.cat(chunks)

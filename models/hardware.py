@@ -1,9 +1,17 @@
 """What the machine offers: the device a model runs on, and whether its CPU multiplies
 bf16 matrices in hardware. Training and serving decide from the same facts."""
 
+from typing import Literal
+
 import torch
 
 from models.errors import ConfigError
+
+# How a served model's forward pass may run here (``models/serving/compute_path.py``);
+# named in this light module so the service's settings can name them without loading the
+# serving stack.
+ComputePathName = Literal["fp32", "channels-last", "bf16"]
+ComputePathChoice = Literal["auto", "fp32", "channels-last", "bf16"]
 
 
 def select_device(choice: str) -> torch.device:

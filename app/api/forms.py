@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import Form
+from pydantic import StringConstraints
 
 from app.api.text import StoredText
 from app.core.errors import InvalidRequestError
@@ -12,10 +13,9 @@ from app.services.verification import Threshold
 
 ModalityForm = Annotated[Literal["face", "signature"], Form(description="face or signature")]
 SubjectIdForm = Annotated[uuid.UUID | None, Form(description="the subject, by id")]
-ExternalIdForm = Annotated[
-    StoredText | None,
-    Form(min_length=1, max_length=200, description="the subject, by external id"),
-]
+# A subject's external id, wherever a form names one.
+ExternalId = Annotated[StoredText, StringConstraints(min_length=1, max_length=200)]
+ExternalIdForm = Annotated[ExternalId | None, Form(description="the subject, by external id")]
 NameForm = Annotated[StoredText | None, Form(max_length=200, description="name, on create")]
 FarForm = Annotated[
     float | None,

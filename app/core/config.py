@@ -12,8 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from models.bundled import IMPORTED_FACE_CHECKPOINT, SIGNATURE_CHECKPOINT
+from models.hardware import ComputePathChoice
 from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions, FaceSelection
-from models.serving.compute_path import ComputePathChoice
 
 # Values left in from examples; never secrets.
 _PLACEHOLDERS = frozenset(

@@ -5,6 +5,8 @@ The subject named by ``external_id`` with ``create`` is created only if an image
 """
 
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.errors import (
     ImageRejectedError,
     NoImageAcceptedError,
+    ServiceError,
     SubjectNotFoundError,
 )
 from app.db.engine import transaction
@@ -127,6 +130,42 @@ def enroll(
     return EnrollResult(subject, created, model, outcomes)
 
 
+@dataclass(frozen=True)
+class SubjectUploads:
+    """One subject of a bulk enrolment: its external id and its images, read when its turn
+    comes (a folder of thousands is never held in memory at once)."""
+
+    external_id: str
+    read: Callable[[], list[Upload]]
+
+
+def enroll_many(
+    runtime: Runtime,
+    gallery_id: uuid.UUID,
+    key: ApiKey | None,
+    modality: str,
+    subjects: Iterable[SubjectUploads],
+    create: bool,
+    at_once: int,
+) -> Iterator[tuple[str, EnrollResult | ServiceError]]:
+    """Each subject enrolled by :func:`enroll` (its own transaction, checks and audit
+    record), ``at_once`` at a time so their images share the model's forward passes; in
+    order, each with its result or the problem a single enroll would have raised (one
+    subject's problem does not stop the others)."""
+
+    def one(subject: SubjectUploads) -> tuple[str, EnrollResult | ServiceError]:
+        choice = SubjectChoice(None, subject.external_id, create)
+        try:
+            return subject.external_id, enroll(
+                runtime, gallery_id, key, modality, choice, subject.read()
+            )
+        except ServiceError as exc:
+            return subject.external_id, exc
+
+    with ThreadPoolExecutor(at_once, thread_name_prefix="enroll") as pool:
+        yield from pool.map(one, subjects)
+
+
 def _store(
     runtime: Runtime,
     gallery_id: uuid.UUID,
@@ -169,7 +208,7 @@ def _store(
             modality=model.modality,
             details={
                 "created_subject": created,
-                "model": f"{model.name}:{model.version}",
+                "model": str(model.identity),
                 "references": [str(row.id) for row in rows],
                 "image_sha256": [image.sha256 for image in images],
             },

@@ -10,12 +10,11 @@ model's forward passes (the micro-batcher).
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core.errors import NoImageAcceptedError
-from app.services.enrollment import SubjectChoice, Upload, enroll
+from app.core.errors import NoImageAcceptedError, ServiceError
+from app.services.enrollment import EnrollResult, SubjectUploads, Upload, enroll_many
 from app.services.runtime import Runtime
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
@@ -84,30 +83,30 @@ def enroll_folder(
     """Enrol every folder's images into its subject (created when new), ``workers``
     subjects at a time; ``on_subject`` hears of each as it finishes (progress)."""
     report = FolderReport()
-    with ThreadPoolExecutor(workers, thread_name_prefix="enroll-folder") as pool:
-        outcomes = pool.map(
-            lambda folder: enroll_subject(runtime, gallery_id, modality, folder), folders
-        )
-        for outcome in outcomes:
-            report.add(outcome)
-            if on_subject is not None:
-                on_subject(outcome)
+    subjects = [SubjectUploads(folder.external_id, _reader(folder)) for folder in folders]
+    for external_id, result in enroll_many(
+        runtime, gallery_id, None, modality, subjects, create=True, at_once=workers
+    ):
+        outcome = _outcome(external_id, result)
+        report.add(outcome)
+        if on_subject is not None:
+            on_subject(outcome)
     return report
 
 
-def enroll_subject(
-    runtime: Runtime, gallery_id: uuid.UUID, modality: str, folder: SubjectFolder
-) -> SubjectOutcome:
-    uploads = [Upload(path.name, path.read_bytes()) for path in folder.images]
-    choice = SubjectChoice(None, folder.external_id, create=True)
-    try:
-        result = enroll(runtime, gallery_id, None, modality, choice, uploads)
-    except NoImageAcceptedError as exc:
-        reasons = Counter(str(entry["reason"]) for entry in exc.extensions["images"])
-        return SubjectOutcome(folder.external_id, False, 0, dict(reasons))
+def _reader(folder: SubjectFolder) -> Callable[[], list[Upload]]:
+    return lambda: [Upload(path.name, path.read_bytes()) for path in folder.images]
+
+
+def _outcome(external_id: str, result: EnrollResult | ServiceError) -> SubjectOutcome:
+    if isinstance(result, NoImageAcceptedError):
+        reasons = Counter(str(entry["reason"]) for entry in result.extensions["images"])
+        return SubjectOutcome(external_id, False, 0, dict(reasons))
+    if isinstance(result, ServiceError):
+        raise result  # not an image's fault (the subject vanished meanwhile): stop the run
     rejected = Counter(outcome.reason for outcome in result.images if outcome.reason)
     return SubjectOutcome(
-        folder.external_id,
+        external_id,
         result.subject_created,
         sum(outcome.accepted for outcome in result.images),
         {str(reason): count for reason, count in rejected.items()},

@@ -1,10 +1,8 @@
 """What the verification services need, assembled once in the lifespan."""
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -18,8 +16,6 @@ from app.inference.registry import ModelRegistry, load_configured_registry
 from app.search.gallery_index import SearchIndex
 from models.serving import InputLimits, PreparedInput, ServedModel
 from models.serving.batcher import MicroBatcher
-
-T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -42,20 +38,15 @@ class Runtime:
             raise ModalityNotEnabledError(f"the {modality} modality is not enabled ({why})")
         return model
 
-    def infer(self, work: Callable[..., T], *args: object) -> T:
-        """Run model work in the bounded inference pool and wait for it.
-
-        Callers are request threads, never the event loop; the pool bounds how many
-        requests use the CPU or GPU at once.
-        """
-        return self.executor.submit(work, *args).result()
-
     def prepare(
         self, model: ServedModel, uploads: list[bytes], single_face: bool = False
     ) -> list[PreparedInput | ImageRejectedError]:
-        """Every upload prepared in one trip to the pool; a rejection is a result, not a
-        stop (the caller decides whether one bad image fails the request)."""
-        return self.infer(_prepare_each, model, uploads, self.image_limits, single_face)
+        """Every upload prepared in one trip to the bounded pool, which caps how many
+        requests decode and preprocess at once (callers are request threads, never the
+        event loop); a rejection is a result, not a stop (the caller decides whether one
+        bad image fails the request)."""
+        work = self.executor.submit(_prepare_each, model, uploads, self.image_limits, single_face)
+        return work.result()
 
     def embed(self, model: ServedModel, inputs: list[torch.Tensor]) -> np.ndarray:
         """Prepared inputs -> ``float32 (N, D)`` embeddings, through the model's batcher."""

@@ -77,9 +77,9 @@ def verify_subject(
     # the subject's are read there rather than re-read and decoded from the table.
     with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:
         matrix = gallery.matrix(model.identity)
-        ids, references = ([], None) if matrix is None else matrix.references_of(subject.id)
+        ids, references = ([], np.empty(0)) if matrix is None else matrix.references_of(subject.id)
         stale = gallery.stale_references(model.identity, subject.id)
-    if references is None or not ids:
+    if not ids:
         raise NoReferencesError(
             f"subject {subject.id} has no {modality} references made by {model.identity}"
             + (f" ({stale} stale references of older models: re-enrol)" if stale else ""),

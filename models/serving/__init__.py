@@ -1,6 +1,7 @@
 """Trained twin networks as the service, the command line and the benchmarks use them."""
 
-from models.serving.compute_path import ComputePath, ComputePathChoice, choose_compute_path
+from models.hardware import ComputePathChoice
+from models.serving.compute_path import ComputePath, choose_compute_path
 from models.serving.identity import ModelIdentity
 from models.serving.served_model import (
     InputLimits,

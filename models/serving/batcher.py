@@ -38,7 +38,6 @@ class BatchStats:
     batches: int = 0
     images: int = 0
     largest: int = 0
-    sizes: list[int] = field(default_factory=list)  # the last few batch sizes, newest last
 
 
 class MicroBatcher:
@@ -129,4 +128,3 @@ class MicroBatcher:
         stats.batches += 1
         stats.images += size
         stats.largest = max(stats.largest, size)
-        stats.sizes = [*stats.sizes[-63:], size]

@@ -10,15 +10,11 @@ it only when configured to, after its decisions were checked against fp32's
 """
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
-from models.hardware import cpu_has_bf16_matrix_units
+from models.hardware import ComputePathChoice, ComputePathName, cpu_has_bf16_matrix_units
 from models.twin import TwinNetwork
-
-ComputePathName = Literal["fp32", "channels-last", "bf16"]
-ComputePathChoice = Literal["auto", "fp32", "channels-last", "bf16"]
 
 
 @dataclass(frozen=True)

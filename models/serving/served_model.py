@@ -20,11 +20,12 @@ from models.embedding import embed_images
 from models.errors import CheckpointError, ImageTooSmallError, UploadTooLargeError
 from models.evaluation.calibration import OperatingPoint, operating_point_key
 from models.evaluation.likelihood_ratio import LikelihoodRatioCalibration
+from models.hardware import ComputePathChoice
 from models.preprocessing import Preprocessor, build_preprocessor, decode_image
 from models.preprocessing.face_detection import DetectedFace
 from models.preprocessing.face_options import FaceOptions
 from models.reference_scoring import scores_given_spread, shrunk_spread
-from models.serving.compute_path import ComputePath, ComputePathChoice, choose_compute_path
+from models.serving.compute_path import ComputePath, choose_compute_path
 from models.serving.identity import ModelIdentity
 from models.twin import Comparator, TwinNetwork
 

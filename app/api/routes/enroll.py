@@ -2,21 +2,26 @@
 POST /v1/enroll/batch: the same for several subjects in one call."""
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentKeyDep, RuntimeDep
-from app.api.forms import ExternalIdForm, ModalityForm, NameForm, SubjectIdForm, subject_choice
+from app.api.forms import (
+    ExternalId,
+    ExternalIdForm,
+    ModalityForm,
+    NameForm,
+    SubjectIdForm,
+    subject_choice,
+)
 from app.api.routes.subjects import SubjectOut, subject_out
 from app.api.schemas import FaceOut, ModelRef, face_out, model_ref
-from app.api.text import StoredText
 from app.api.uploads import read_upload, upload_name
 from app.core.errors import InvalidRequestError, NoImageAcceptedError, ServiceError
-from app.db.models import ApiKey
-from app.services.enrollment import EnrollResult, SubjectChoice, Upload, enroll
+from app.services.enrollment import EnrollResult, SubjectUploads, Upload, enroll, enroll_many
 from app.services.runtime import Runtime
 
 # Subjects of one batch enrolled at once: their images share the model's forward passes.
@@ -63,14 +68,7 @@ def enroll_images(
     when none is, and then nothing is stored, not even a subject asked to be created.
     """
     choice = subject_choice(subject_id, external_id, create, name)
-    limit = runtime.settings.max_enroll_images
-    if len(images) > limit:
-        raise InvalidRequestError(f"at most {limit} images per enroll; got {len(images)}")
-    uploads = [
-        Upload(upload_name(upload, i), read_upload(upload, runtime.settings.max_upload_bytes))
-        for i, upload in enumerate(images)
-    ]
-    return _out(enroll(runtime, key.gallery_id, key, modality, choice, uploads))
+    return _out(enroll(runtime, key.gallery_id, key, modality, choice, _uploads(runtime, images)))
 
 
 class SubjectProblem(BaseModel):
@@ -100,7 +98,7 @@ def enroll_batch(
     modality: ModalityForm,
     images: Annotated[list[UploadFile], File(description="the images, of several subjects")],
     external_ids: Annotated[
-        list[StoredText],
+        list[ExternalId],
         Form(description="one per image, in the same order: the subject it belongs to"),
     ],
     create: Annotated[bool, Form(description="create the external ids not known yet")] = False,
@@ -111,28 +109,27 @@ def enroll_batch(
     a single enroll would have answered; the others are enrolled. 201 when at least one
     image is accepted, else 422 ``no-image-accepted`` with every subject's problem.
     """
-    limit = runtime.settings.max_enroll_images
-    if len(images) > limit:
-        raise InvalidRequestError(f"at most {limit} images per enroll; got {len(images)}")
+    uploads = _uploads(runtime, images)
     if len(external_ids) != len(images):
         raise InvalidRequestError(
             f"send one external_ids entry per image: {len(images)} images, "
             f"{len(external_ids)} external_ids"
         )
-    if any(not 1 <= len(external_id) <= 200 for external_id in external_ids):
-        raise InvalidRequestError("each external id is 1 to 200 characters")
     runtime.model(modality)  # a disabled modality fails the call, not each subject
     groups: dict[str, list[Upload]] = {}
-    for i, (upload, external_id) in enumerate(zip(images, external_ids, strict=True)):
-        data = read_upload(upload, runtime.settings.max_upload_bytes)
-        groups.setdefault(external_id, []).append(Upload(upload_name(upload, i), data))
-    with ThreadPoolExecutor(min(BATCH_SUBJECTS_AT_ONCE, len(groups))) as pool:
-        results = list(
-            pool.map(
-                lambda item: _enroll_one(runtime, key, modality, item[0], item[1], create),
-                groups.items(),
-            )
-        )
+    for upload, external_id in zip(uploads, external_ids, strict=True):
+        groups.setdefault(external_id, []).append(upload)
+    subjects = [SubjectUploads(name, _given(group)) for name, group in groups.items()]
+    enrolled = enroll_many(
+        runtime,
+        key.gallery_id,
+        key,
+        modality,
+        subjects,
+        create,
+        at_once=min(BATCH_SUBJECTS_AT_ONCE, len(groups)),
+    )
+    results = [_subject_out(external_id, result) for external_id, result in enrolled]
     accepted = sum(r.enrolled.accepted for r in results if r.enrolled)
     out = BatchEnrollOut(subjects=results, accepted=accepted, rejected=len(images) - accepted)
     if accepted == 0:
@@ -143,22 +140,29 @@ def enroll_batch(
     return out
 
 
-def _enroll_one(
-    runtime: Runtime,
-    key: ApiKey,
-    modality: str,
-    external_id: str,
-    uploads: list[Upload],
-    create: bool,
-) -> BatchSubjectOut:
-    choice = SubjectChoice(None, external_id, create)
-    try:
-        result = enroll(runtime, key.gallery_id, key, modality, choice, uploads)
-    except ServiceError as exc:  # this subject's problem; the batch goes on
+def _given(uploads: list[Upload]) -> Callable[[], list[Upload]]:
+    return lambda: uploads
+
+
+def _subject_out(external_id: str, result: EnrollResult | ServiceError) -> BatchSubjectOut:
+    if isinstance(result, ServiceError):  # this subject's problem; the batch went on
+        exc = result
         images = exc.extensions.get("images") if isinstance(exc, NoImageAcceptedError) else None
         problem = SubjectProblem(type=exc.slug, detail=exc.detail, images=images)
         return BatchSubjectOut(external_id=external_id, problem=problem)
     return BatchSubjectOut(external_id=external_id, enrolled=_out(result))
+
+
+def _uploads(runtime: Runtime, images: list[UploadFile]) -> list[Upload]:
+    """The files of one enroll call, at most ``max_enroll_images`` of them, each read up to
+    just over the upload limit (the image checks then refuse an oversize one)."""
+    limit = runtime.settings.max_enroll_images
+    if len(images) > limit:
+        raise InvalidRequestError(f"at most {limit} images per enroll; got {len(images)}")
+    return [
+        Upload(upload_name(upload, i), read_upload(upload, runtime.settings.max_upload_bytes))
+        for i, upload in enumerate(images)
+    ]
 
 
 def _out(result: EnrollResult) -> EnrollOut:

@@ -21,11 +21,11 @@ async def ready(request: Request) -> dict[str, Any]:
     state = request.app.state
     if state.startup_error is not None:
         raise NotReadyError(f"start-up failed: {state.startup_error}")
-    registry = state.registry
-    if registry is None:
+    if state.runtime is None:
         raise NotReadyError("models are still loading")
+    registry = state.runtime.registry
     return {
         "status": "ready",
-        "models": {m: f"{model.name}:{model.version}" for m, model in registry.models.items()},
+        "models": {m: str(model.identity) for m, model in registry.models.items()},
         "disabled": registry.disabled,
     }
