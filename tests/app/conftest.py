@@ -7,13 +7,17 @@ with the reason, except in CI (``CI`` set), where they fail: CI must exercise Po
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+
+from tests.app.client import client_for
+from tests.app.service import service_settings
 
 ADMIN_URL = os.environ.get(
     "TWINVERIFY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -60,3 +64,14 @@ def signature_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.app.signature_images import train_signature_model
 
     return train_signature_model(tmp_path_factory.mktemp("signature-model"))
+
+
+@pytest.fixture
+async def client(
+    tmp_path: Path, database_url: str, signature_checkpoint: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The service on its defaults (data under ``tmp_path``, each database, the session's
+    signature model, no face model), ready: models and search matrices loaded."""
+    settings = service_settings(tmp_path, database_url, signature_checkpoint)
+    async with client_for(settings, ready=True) as ready_client:
+        yield ready_client

@@ -21,7 +21,7 @@ from bench.service_fixture import scan as stroke_scan
 from models.bundled import SIGNATURE_CHECKPOINT
 from tests.app.live_server import live_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 CLIENTS = 48
 REQUESTS_PER_CLIENT = 12

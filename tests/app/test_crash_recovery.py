@@ -20,7 +20,7 @@ from app.db.models import Reference
 from bench.service_fixture import scan as stroke_scan
 from tests.app.live_server import free_port
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 8

@@ -4,6 +4,7 @@ import hashlib
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import create_engine, select
@@ -35,24 +36,22 @@ def stored(database_url: str) -> tuple[list[Reference], list[Subject]]:
 
 
 async def test_enroll_stores_one_reference_per_image_with_its_model_and_digest(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, database_url: str, client: httpx.AsyncClient
 ) -> None:
     threes = digit_indices()[3][100:103]
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
-    async with client_for(settings, ready=True) as client:
-        key = default_key(tmp_path)
-        response = await enroll(client, key, threes, "writer-3")
-        assert response.status_code == 201, response.text
-        body = response.json()
-        assert body["subject_created"] is True
-        assert body["subject"]["external_id"] == "writer-3"
-        assert body["model"] == {"name": "test-signature", "version": "1"}
-        assert (body["accepted"], body["rejected"]) == (3, 0)
-        # A second enrolment adds to the same subject.
-        again = await enroll(client, key, [digit_indices()[3][103]], "writer-3", create=False)
-        assert again.status_code == 201, again.text
-        assert again.json()["subject_created"] is False
-        assert again.json()["subject"]["id"] == body["subject"]["id"]
+    key = default_key(tmp_path)
+    response = await enroll(client, key, threes, "writer-3")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["subject_created"] is True
+    assert body["subject"]["external_id"] == "writer-3"
+    assert body["model"] == {"name": "test-signature", "version": "1"}
+    assert (body["accepted"], body["rejected"]) == (3, 0)
+    # A second enrolment adds to the same subject.
+    again = await enroll(client, key, [digit_indices()[3][103]], "writer-3", create=False)
+    assert again.status_code == 201, again.text
+    assert again.json()["subject_created"] is False
+    assert again.json()["subject"]["id"] == body["subject"]["id"]
 
     references, subjects = stored(database_url)
     assert len(subjects) == 1
@@ -67,7 +66,7 @@ async def test_enroll_stores_one_reference_per_image_with_its_model_and_digest(
 
 
 async def test_each_image_is_accepted_or_rejected_with_its_reason(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, database_url: str, client: httpx.AsyncClient
 ) -> None:
     good = png(digit_indices()[4][100])
     images = [
@@ -90,14 +89,12 @@ async def test_each_image_is_accepted_or_rejected_with_its_reason(
         "duplicate-image",
         "image-unreadable",
     ]
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
-    async with client_for(settings, ready=True) as client:
-        response = await client.post(
-            "/v1/enroll",
-            data={"modality": "signature", "external_id": "w4", "create": "true"},
-            files=files("images", *images),
-            headers=default_key(tmp_path),
-        )
+    response = await client.post(
+        "/v1/enroll",
+        data={"modality": "signature", "external_id": "w4", "create": "true"},
+        files=files("images", *images),
+        headers=default_key(tmp_path),
+    )
     assert response.status_code == 201, response.text
     outcomes = response.json()["images"]
     assert [o["reason"] for o in outcomes] == reasons
@@ -108,16 +105,14 @@ async def test_each_image_is_accepted_or_rejected_with_its_reason(
 
 
 async def test_an_enroll_without_any_usable_image_stores_nothing(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, database_url: str, client: httpx.AsyncClient
 ) -> None:
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
-    async with client_for(settings, ready=True) as client:
-        response = await client.post(
-            "/v1/enroll",
-            data={"modality": "signature", "external_id": "nobody", "create": "true"},
-            files=files("images", b"", blank_page()),
-            headers=default_key(tmp_path),
-        )
+    response = await client.post(
+        "/v1/enroll",
+        data={"modality": "signature", "external_id": "nobody", "create": "true"},
+        files=files("images", b"", blank_page()),
+        headers=default_key(tmp_path),
+    )
     body = assert_problem(response, 422, "no-image-accepted")
     assert [i["reason"] for i in body["images"]] == ["image-unreadable", "no-signature-found"]
     references, subjects = stored(database_url)
@@ -126,23 +121,21 @@ async def test_an_enroll_without_any_usable_image_stores_nothing(
 
 
 async def test_exif_orientation_is_applied_before_embedding(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, client: httpx.AsyncClient
 ) -> None:
     upright = page(digit_indices()[5][100])
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
     sideways = encoded(upright.rotate(90, expand=True), "PNG", exif=exif)
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
-    async with client_for(settings, ready=True) as client:
-        response = await client.post(
-            "/v1/verify",
-            data={"modality": "signature"},
-            files=[
-                ("image", ("a.png", encoded(upright, "PNG"), "image/png")),
-                ("image_b", ("b.png", sideways, "image/png")),
-            ],
-            headers=default_key(tmp_path),
-        )
+    response = await client.post(
+        "/v1/verify",
+        data={"modality": "signature"},
+        files=[
+            ("image", ("a.png", encoded(upright, "PNG"), "image/png")),
+            ("image_b", ("b.png", sideways, "image/png")),
+        ],
+        headers=default_key(tmp_path),
+    )
     assert response.status_code == 200, response.text
     assert response.json()["score"] == pytest.approx(0.0, abs=1e-5)
     assert response.json()["match"] is True

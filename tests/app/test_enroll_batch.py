@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.app.client import client_for
@@ -19,30 +20,27 @@ def batch(
 
 
 async def test_a_batch_enrols_each_subject_as_its_own_enroll(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, client: httpx.AsyncClient
 ) -> None:
     ones, twos, threes = (digit_indices()[d][100:102] for d in (1, 2, 3))
     # interleaved on purpose: images are grouped by the subject named beside them
     images = [png(ones[0]), png(twos[0]), png(ones[1]), png(twos[1]), blank_page()]
     names = ["w1", "w2", "w1", "w2", "w3"]
-    async with client_for(
-        service_settings(tmp_path, database_url, signature_checkpoint), True
-    ) as client:
-        key = default_key(tmp_path)
-        data, upload = batch(images, names)
-        response = await client.post("/v1/enroll/batch", data=data, files=upload, headers=key)
-        verified = await client.post(
-            "/v1/verify",
-            data={"modality": "signature", "external_id": "w2"},
-            files=files("image", png(digit_indices()[2][110])),
-            headers=key,
-        )
-        unknown = await client.post(
-            "/v1/verify",
-            data={"modality": "signature", "external_id": "w3"},
-            files=files("image", png(threes[0])),
-            headers=key,
-        )
+    key = default_key(tmp_path)
+    data, upload = batch(images, names)
+    response = await client.post("/v1/enroll/batch", data=data, files=upload, headers=key)
+    verified = await client.post(
+        "/v1/verify",
+        data={"modality": "signature", "external_id": "w2"},
+        files=files("image", png(digit_indices()[2][110])),
+        headers=key,
+    )
+    unknown = await client.post(
+        "/v1/verify",
+        data={"modality": "signature", "external_id": "w3"},
+        files=files("image", png(threes[0])),
+        headers=key,
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["accepted"], body["rejected"]) == (4, 1)

@@ -11,6 +11,7 @@ import collections
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -25,6 +26,7 @@ EXAMPLES = 40  # per operation and pass; 18 operations x 3 passes
 MIN_REQUESTS = 2000
 
 
+@pytest.mark.slow
 def test_no_generated_request_gets_a_server_error(tmp_path: Path) -> None:
     service = Settings(
         data_dir=tmp_path,

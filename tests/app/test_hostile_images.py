@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.app.hostile_corpus import (
     CORPUS,
     ENDPOINTS,
@@ -28,6 +30,7 @@ from tests.app.hostile_corpus import (
 MAX_RSS_GROWTH_MB = 500
 
 
+@pytest.mark.slow
 def test_hostile_files_are_refused_or_served_within_bounds(tmp_path: Path) -> None:
     out = tmp_path / "hostile.json"
     root = Path(__file__).resolve().parents[2]

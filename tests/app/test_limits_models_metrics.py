@@ -4,6 +4,7 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -86,13 +87,10 @@ async def test_bad_probes_are_refused_with_their_reason(
 
 
 async def test_models_lists_enabled_and_disabled_modalities(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, client: httpx.AsyncClient
 ) -> None:
-    async with client_for(
-        service_settings(tmp_path, database_url, signature_checkpoint), ready=True
-    ) as client:
-        listing = await client.get("/v1/models", headers=default_key(tmp_path))
-        assert (await client.get("/v1/models")).status_code == 401
+    listing = await client.get("/v1/models", headers=default_key(tmp_path))
+    assert (await client.get("/v1/models")).status_code == 401
     models = {m["modality"]: m for m in listing.json()["models"]}
     signature = models["signature"]
     assert signature["enabled"] is True
@@ -143,16 +141,13 @@ async def test_each_modality_has_its_own_default_operating_point(
 
 
 async def test_metrics_count_requests_embeddings_and_gallery_sizes(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, client: httpx.AsyncClient
 ) -> None:
-    async with client_for(
-        service_settings(tmp_path, database_url, signature_checkpoint), ready=True
-    ) as client:
-        key = default_key(tmp_path)
-        await enroll(client, key, digit_indices()[4][100:103], "w4")
-        for _ in range(2):
-            await identify(client, key, png(digit_indices()[4][110]))
-        text = (await client.get("/metrics")).text
+    key = default_key(tmp_path)
+    await enroll(client, key, digit_indices()[4][100:103], "w4")
+    for _ in range(2):
+        await identify(client, key, png(digit_indices()[4][110]))
+    text = (await client.get("/metrics")).text
 
     def value(prefix: str) -> float:
         lines = [line for line in text.splitlines() if line.startswith(prefix)]

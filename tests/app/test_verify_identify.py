@@ -27,83 +27,81 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_verify_against_a_subject_and_pairwise(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, database_url: str, signature_checkpoint: Path, client: httpx.AsyncClient
 ) -> None:
     sevens = digit_indices()[7][100:103]
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
     metadata = load_checkpoint(signature_checkpoint).metadata
     thresholds = metadata.thresholds
     evidence = metadata.likelihood_ratio
     assert evidence is not None  # training fits one beside the thresholds
-    async with client_for(settings, ready=True) as client:
-        key = default_key(tmp_path)
-        enrolled = (await enroll(client, key, sevens, "w7")).json()
-        subject_id = enrolled["subject"]["id"]
+    key = default_key(tmp_path)
+    enrolled = (await enroll(client, key, sevens, "w7")).json()
+    subject_id = enrolled["subject"]["id"]
 
-        same = await client.post(
-            "/v1/verify",
-            data={"modality": "signature", "external_id": "w7"},
-            files=files("image", png(sevens[1])),
-            headers=key,
-        )
-        assert same.status_code == 200, same.text
-        body = same.json()
-        # The probe is one of the references: its best score is a zero distance.
-        assert body["match"] is True
-        assert body["score"] == pytest.approx(0.0, abs=1e-5)
-        assert body["best_reference_id"] == enrolled["images"][1]["reference_id"]
-        assert body["references_compared"] == 3
-        assert body["stale_references"] == 0
-        assert body["subject"]["id"] == subject_id
-        assert body["far"] == 5e-2  # the settings' default operating point for signatures
-        assert body["threshold"] == pytest.approx(thresholds["far_5e-02"].threshold)
-        assert body["decision_rule"]["operating_point"] == "far_5e-02"
-        # A zero distance is strong evidence of the same writer, bounded by the trial count.
-        assert body["log10_likelihood_ratio"] == pytest.approx(evidence.log10_lr(0.0), abs=1e-3)
-        assert body["log10_likelihood_ratio"] > 1
-        assert body["model"] == {"name": "test-signature", "version": "1"}
+    same = await client.post(
+        "/v1/verify",
+        data={"modality": "signature", "external_id": "w7"},
+        files=files("image", png(sevens[1])),
+        headers=key,
+    )
+    assert same.status_code == 200, same.text
+    body = same.json()
+    # The probe is one of the references: its best score is a zero distance.
+    assert body["match"] is True
+    assert body["score"] == pytest.approx(0.0, abs=1e-5)
+    assert body["best_reference_id"] == enrolled["images"][1]["reference_id"]
+    assert body["references_compared"] == 3
+    assert body["stale_references"] == 0
+    assert body["subject"]["id"] == subject_id
+    assert body["far"] == 5e-2  # the settings' default operating point for signatures
+    assert body["threshold"] == pytest.approx(thresholds["far_5e-02"].threshold)
+    assert body["decision_rule"]["operating_point"] == "far_5e-02"
+    # A zero distance is strong evidence of the same writer, bounded by the trial count.
+    assert body["log10_likelihood_ratio"] == pytest.approx(evidence.log10_lr(0.0), abs=1e-3)
+    assert body["log10_likelihood_ratio"] > 1
+    assert body["model"] == {"name": "test-signature", "version": "1"}
 
-        # A stricter or looser operating point changes the threshold, not the score.
-        other = digit_indices()[7][110]
-        loosest = min(point.threshold for point in thresholds.values() if point.target_far)
-        strict = await client.post(
-            "/v1/verify",
-            data={"modality": "signature", "subject_id": subject_id, "far": "1e-4"},
-            files=files("image", png(other)),
-            headers=key,
-        )
-        loose = await client.post(
-            "/v1/verify",
-            data={"modality": "signature", "subject_id": subject_id, "threshold": str(loosest)},
-            files=files("image", png(other)),
-            headers=key,
-        )
-        assert strict.json()["threshold"] == pytest.approx(thresholds["far_1e-04"].threshold)
-        assert strict.json()["score"] == pytest.approx(loose.json()["score"], abs=1e-6)
-        assert loose.json()["match"] is (loose.json()["score"] >= loosest)
-        assert loose.json()["threshold"] == loosest
-        assert loose.json()["far"] is None
-        assert strict.json()["score"] < 0
-        # The evidence follows the score, not the operating point.
-        assert strict.json()["log10_likelihood_ratio"] == loose.json()["log10_likelihood_ratio"]
-        assert strict.json()["log10_likelihood_ratio"] == pytest.approx(
-            evidence.log10_lr(strict.json()["score"]), abs=1e-3
-        )
+    # A stricter or looser operating point changes the threshold, not the score.
+    other = digit_indices()[7][110]
+    loosest = min(point.threshold for point in thresholds.values() if point.target_far)
+    strict = await client.post(
+        "/v1/verify",
+        data={"modality": "signature", "subject_id": subject_id, "far": "1e-4"},
+        files=files("image", png(other)),
+        headers=key,
+    )
+    loose = await client.post(
+        "/v1/verify",
+        data={"modality": "signature", "subject_id": subject_id, "threshold": str(loosest)},
+        files=files("image", png(other)),
+        headers=key,
+    )
+    assert strict.json()["threshold"] == pytest.approx(thresholds["far_1e-04"].threshold)
+    assert strict.json()["score"] == pytest.approx(loose.json()["score"], abs=1e-6)
+    assert loose.json()["match"] is (loose.json()["score"] >= loosest)
+    assert loose.json()["threshold"] == loosest
+    assert loose.json()["far"] is None
+    assert strict.json()["score"] < 0
+    # The evidence follows the score, not the operating point.
+    assert strict.json()["log10_likelihood_ratio"] == loose.json()["log10_likelihood_ratio"]
+    assert strict.json()["log10_likelihood_ratio"] == pytest.approx(
+        evidence.log10_lr(strict.json()["score"]), abs=1e-3
+    )
 
-        pair = await client.post(
-            "/v1/verify",
-            data={"modality": "signature", "far": "1e-2"},
-            files=[
-                ("image", ("a.png", png(other), "image/png")),
-                ("image_b", ("b.png", png(sevens[0]), "image/png")),
-            ],
-            headers=key,
-        )
-        assert pair.status_code == 200, pair.text
-        assert pair.json()["references_compared"] == 1
-        assert pair.json()["subject"] is None
-        # Pairwise against one reference equals the subject score when that one is best.
-        assert pair.json()["score"] <= strict.json()["score"] + 1e-6
+    pair = await client.post(
+        "/v1/verify",
+        data={"modality": "signature", "far": "1e-2"},
+        files=[
+            ("image", ("a.png", png(other), "image/png")),
+            ("image_b", ("b.png", png(sevens[0]), "image/png")),
+        ],
+        headers=key,
+    )
+    assert pair.status_code == 200, pair.text
+    assert pair.json()["references_compared"] == 1
+    assert pair.json()["subject"] is None
+    # Pairwise against one reference equals the subject score when that one is best.
+    assert pair.json()["score"] <= strict.json()["score"] + 1e-6
 
     engine = create_engine(database_url)
     with Session(engine) as session:
@@ -171,67 +169,61 @@ async def test_identify_ranks_subjects_and_says_unknown(
 
 
 async def test_verify_and_identify_errors_are_problems(
-    tmp_path: Path, database_url: str, signature_checkpoint: Path
+    tmp_path: Path, client: httpx.AsyncClient
 ) -> None:
-    settings = service_settings(tmp_path, database_url, signature_checkpoint)
     probe = files("image", png(digit_indices()[0][100]))
-    async with client_for(settings, ready=True) as client:
-        key = default_key(tmp_path)
-        await enroll(client, key, [digit_indices()[0][100]], "w0")
+    key = default_key(tmp_path)
+    await enroll(client, key, [digit_indices()[0][100]], "w0")
 
-        async def post(path: str, **data: str) -> httpx.Response:
-            return await client.post(
-                path, data={"modality": "signature", **data}, files=probe, headers=key
-            )
+    async def post(path: str, **data: str) -> httpx.Response:
+        return await client.post(
+            path, data={"modality": "signature", **data}, files=probe, headers=key
+        )
 
-        uncalibrated = await post("/v1/verify", external_id="w0", far="0.5")
-        assert "0.001" in assert_problem(uncalibrated, 422, "unknown-operating-point")["detail"]
-        both = await post("/v1/verify", external_id="w0", far="1e-3", threshold="0")
-        assert_problem(both, 422, "validation-error")
-        assert_problem(await post("/v1/verify"), 422, "validation-error")
-        ghost = await post("/v1/verify", external_id="ghost")
-        assert "create" not in assert_problem(ghost, 404, "subject-not-found")["detail"]
-        assert_problem(await post("/v1/identify", top_k="0"), 422, "validation-error")
-        assert_problem(await post("/v1/identify", far="2"), 422, "validation-error")
-        # a threshold that is not a finite number is refused, never a server error
-        for value in ("nan", "inf", "-inf", "Infinity"):
-            for path in ("/v1/verify", "/v1/identify"):
-                refused = await post(path, external_id="w0", threshold=value)
-                assert "threshold" in str(assert_problem(refused, 422, "validation-error"))
-        # finite but looser than the loosest calibrated point: refused by the default policy
-        listed = (await client.get("/v1/models", headers=key)).json()["models"]
-        points = next(m for m in listed if m["modality"] == "signature")["thresholds"]
-        loosest = min(p["threshold"] for p in points.values() if p.get("target_far"))
+    uncalibrated = await post("/v1/verify", external_id="w0", far="0.5")
+    assert "0.001" in assert_problem(uncalibrated, 422, "unknown-operating-point")["detail"]
+    both = await post("/v1/verify", external_id="w0", far="1e-3", threshold="0")
+    assert_problem(both, 422, "validation-error")
+    assert_problem(await post("/v1/verify"), 422, "validation-error")
+    ghost = await post("/v1/verify", external_id="ghost")
+    assert "create" not in assert_problem(ghost, 404, "subject-not-found")["detail"]
+    assert_problem(await post("/v1/identify", top_k="0"), 422, "validation-error")
+    assert_problem(await post("/v1/identify", far="2"), 422, "validation-error")
+    # a threshold that is not a finite number is refused, never a server error
+    for value in ("nan", "inf", "-inf", "Infinity"):
         for path in ("/v1/verify", "/v1/identify"):
-            for value in ("-1e308", str(loosest - 1e-3)):
-                refused = await post(path, external_id="w0", threshold=value)
-                detail = assert_problem(refused, 422, "threshold-out-of-range")["detail"]
-                assert f"{loosest:g}" in detail
-            at_the_edge = await post(path, external_id="w0", threshold=str(loosest))
-            assert at_the_edge.status_code == 200, at_the_edge.text
-        face = await client.post(
-            "/v1/identify", data={"modality": "face"}, files=probe, headers=key
-        )
-        assert_problem(face, 409, "modality-not-enabled")
-        iris = await client.post(
-            "/v1/identify", data={"modality": "iris"}, files=probe, headers=key
-        )
-        assert_problem(iris, 422, "validation-error")
-        assert_problem(
-            await client.post("/v1/identify", data={"modality": "signature"}, files=probe),
-            401,
-            "missing-api-key",
-        )
-        assert_problem(
-            await client.post(
-                "/v1/identify",
-                data={"modality": "signature"},
-                files=probe,
-                headers={"X-API-Key": "tv_not-a-key"},
-            ),
-            401,
-            "invalid-api-key",
-        )
+            refused = await post(path, external_id="w0", threshold=value)
+            assert "threshold" in str(assert_problem(refused, 422, "validation-error"))
+    # finite but looser than the loosest calibrated point: refused by the default policy
+    listed = (await client.get("/v1/models", headers=key)).json()["models"]
+    points = next(m for m in listed if m["modality"] == "signature")["thresholds"]
+    loosest = min(p["threshold"] for p in points.values() if p.get("target_far"))
+    for path in ("/v1/verify", "/v1/identify"):
+        for value in ("-1e308", str(loosest - 1e-3)):
+            refused = await post(path, external_id="w0", threshold=value)
+            detail = assert_problem(refused, 422, "threshold-out-of-range")["detail"]
+            assert f"{loosest:g}" in detail
+        at_the_edge = await post(path, external_id="w0", threshold=str(loosest))
+        assert at_the_edge.status_code == 200, at_the_edge.text
+    face = await client.post("/v1/identify", data={"modality": "face"}, files=probe, headers=key)
+    assert_problem(face, 409, "modality-not-enabled")
+    iris = await client.post("/v1/identify", data={"modality": "iris"}, files=probe, headers=key)
+    assert_problem(iris, 422, "validation-error")
+    assert_problem(
+        await client.post("/v1/identify", data={"modality": "signature"}, files=probe),
+        401,
+        "missing-api-key",
+    )
+    assert_problem(
+        await client.post(
+            "/v1/identify",
+            data={"modality": "signature"},
+            files=probe,
+            headers={"X-API-Key": "tv_not-a-key"},
+        ),
+        401,
+        "invalid-api-key",
+    )
 
 
 async def test_adapted_scoring_is_the_same_in_verify_and_identify(
