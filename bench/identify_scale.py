@@ -150,8 +150,8 @@ def bench_size(size: int, queries: int, http: bool, port: int, scoring: Referenc
             f" | bulk insert {filled:6.1f} s, load at start {loaded:6.1f} s"
         )
         if http:
-            with running_service(data_dir, checkpoint, port) as (url, header):
-                latencies = asyncio.run(_http_identify(url, header, queries))
+            with running_service(data_dir, checkpoint, port) as service:
+                latencies = asyncio.run(_http_identify(service.url, service.key, queries))
             line += (
                 f" | HTTP identify p50 {1000 * percentile(latencies, 50):7.1f} ms"
                 f" p99 {1000 * percentile(latencies, 99):7.1f} ms"

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -59,11 +60,25 @@ def scan(seed: int) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class RunningService:
+    url: str
+    port: int
+    key: dict[str, str]  # the default gallery's key, as a header
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the service's process has used so far, all threads (Linux)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        user, system = int(fields[11]), int(fields[12])
+        return (user + system) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def running_service(
     data_dir: Path, checkpoint: Path, port: int, threads: int = 2
-) -> Iterator[tuple[str, dict[str, str]]]:
-    """``uvicorn app.main:create_app --factory`` in its own process; yields (url, key header)."""
+) -> Iterator[RunningService]:
+    """``uvicorn app.main:create_app --factory`` in its own process, ready."""
     env = {
         **os.environ,
         "TWINVERIFY_DATA_DIR": str(data_dir),
@@ -80,7 +95,7 @@ def running_service(
     try:
         _wait_ready(url, process)
         key = (data_dir / "default-api-key").read_text().strip()
-        yield url, {"X-API-Key": key}
+        yield RunningService(url, port, {"X-API-Key": key}, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -9,7 +9,11 @@ The raw figure is the same model in this process with the same batching: ``c`` t
 each prepare a probe in a pool as wide as the service's (decode, find the ink, crop) and
 embed it through a micro-batcher with the service's settings, images/s. The ratio says
 what HTTP, multipart, SQL, search and audit cost on top of the model; at c=1 the
-difference of the medians is the per-request overhead.
+difference of the medians is the per-request overhead. The load comes from
+``bench/lean_http.py`` (requests encoded before the clock starts, a keep-alive connection
+per caller), so on a small machine the client takes next to nothing from the service's
+cores; the CPU each request cost the service's process is printed next to the CPU each
+raw image cost this one.
 
     python -m bench.service_latency [--requests 200] [--port 8765]
 """
@@ -25,7 +29,8 @@ import httpx
 import torch
 
 from app.core.config import Settings
-from bench.service_fixture import percentile, running_service, scan
+from bench.lean_http import Connection, Upload, multipart_post
+from bench.service_fixture import RunningService, percentile, running_service, scan
 from models.bundled import SIGNATURE_CHECKPOINT
 from models.hardware import select_device
 from models.serving import InputLimits, ServedModel, load_served_model
@@ -37,8 +42,9 @@ CONCURRENCY = (1, 16, 64)
 
 def raw_rate(
     model: ServedModel, probes: list[bytes], concurrency: int, requests: int
-) -> tuple[list[float], float]:
-    """Latencies and images/s of prepare (pool) + embed (batcher), ``concurrency`` callers."""
+) -> tuple[list[float], float, float]:
+    """Latencies, images/s and CPU ms per image of prepare (pool) + embed (batcher),
+    ``concurrency`` callers."""
     settings = Settings()
     limits = InputLimits(
         settings.max_upload_bytes, settings.max_image_pixels, settings.min_image_side
@@ -56,13 +62,14 @@ def raw_rate(
     for n in range(5):
         one(n)
     latencies.clear()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(concurrency) as callers:
         list(callers.map(one, range(requests)))
     rate = requests / (time.perf_counter() - started)
+    cpu_ms = 1000 * (time.process_time() - cpu) / requests
     batcher.close()
     pool.shutdown()
-    return latencies, rate
+    return latencies, rate, cpu_ms
 
 
 async def enrol(client: httpx.AsyncClient, key: dict[str, str]) -> None:
@@ -76,62 +83,68 @@ async def enrol(client: httpx.AsyncClient, key: dict[str, str]) -> None:
         response.raise_for_status()
 
 
-async def load(
-    client: httpx.AsyncClient,
-    key: dict[str, str],
-    path: str,
-    probes: list[bytes],
-    requests: int,
-    concurrency: int,
-) -> tuple[list[float], float]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(requests):
-        queue.put_nowait(n)
+def requests_for(path: str, key: dict[str, str], probes: list[bytes], count: int) -> list[bytes]:
+    """``count`` requests to ``path``, encoded before the clock starts."""
+    encoded = []
+    for n in range(count):
+        fields = {"modality": "signature"}
+        if path == "/v1/verify":
+            fields["external_id"] = f"writer-{n % SUBJECTS}"
+        else:
+            fields["top_k"] = "5"
+        upload = Upload("image", "p.png", probes[n % len(probes)])
+        encoded.append(multipart_post(path, fields, [upload], key))
+    return encoded
 
-    async def worker() -> None:
+
+async def load(port: int, requests: list[bytes], concurrency: int) -> tuple[list[float], float]:
+    """Latencies and requests/s, ``concurrency`` callers on a keep-alive connection each."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for request in requests:
+        queue.put_nowait(request)
+    connections = [await Connection.open("127.0.0.1", port) for _ in range(concurrency)]
+
+    async def caller(connection: Connection) -> None:
         while not queue.empty():
-            n = queue.get_nowait()
-            data = {"modality": "signature"}
-            if path == "/v1/verify":
-                data["external_id"] = f"writer-{n % SUBJECTS}"
-            else:
-                data["top_k"] = "5"
+            request = queue.get_nowait()
             started = time.perf_counter()
-            response = await client.post(
-                path,
-                data=data,
-                files=[("image", ("p.png", probes[n % len(probes)], "image/png"))],
-                headers=key,
-            )
-            response.raise_for_status()
+            status, body = await connection.send(request)
+            if status != 200:
+                raise RuntimeError(f"{status}: {body[:300]!r}")
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, requests / (time.perf_counter() - started)
+    await asyncio.gather(*(caller(connection) for connection in connections))
+    rate = len(requests) / (time.perf_counter() - started)
+    for connection in connections:
+        await connection.close()
+    return latencies, rate
 
 
-def line(label: str, latencies: list[float], rate: float, unit: str) -> str:
+def line(label: str, latencies: list[float], rate: float, unit: str, cpu_ms: float) -> str:
     return (
         f"{label:22s} p50 {1000 * percentile(latencies, 50):7.1f} ms"
         f"  p99 {1000 * percentile(latencies, 99):7.1f} ms  {rate:6.1f} {unit}"
+        f"  CPU {cpu_ms:5.1f} ms each"
     )
 
 
 async def measure_http(
-    url: str, key: dict[str, str], probes: list[bytes], requests: int
-) -> dict[tuple[str, int], tuple[list[float], float]]:
+    service: RunningService, probes: list[bytes], requests: int
+) -> dict[tuple[str, int], tuple[list[float], float, float]]:
+    """Per path and concurrency: latencies, requests/s, service CPU ms per request."""
     results = {}
-    limits = httpx.Limits(max_connections=max(CONCURRENCY) + 8)
-    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
-        await enrol(client, key)
-        await load(client, key, "/v1/identify", probes, 10, 1)  # warm-up
-        for path in ("/v1/verify", "/v1/identify"):
-            for concurrency in CONCURRENCY:
-                results[path, concurrency] = await load(
-                    client, key, path, probes, requests, concurrency
-                )
+    async with httpx.AsyncClient(base_url=service.url, timeout=300) as client:
+        await enrol(client, service.key)
+    await load(service.port, requests_for("/v1/identify", service.key, probes, 10), 1)  # warm-up
+    for path in ("/v1/verify", "/v1/identify"):
+        encoded = requests_for(path, service.key, probes, requests)
+        for concurrency in CONCURRENCY:
+            cpu = service.cpu_seconds()
+            latencies, rate = await load(service.port, encoded, concurrency)
+            cpu_ms = 1000 * (service.cpu_seconds() - cpu) / requests
+            results[path, concurrency] = (latencies, rate, cpu_ms)
     return results
 
 
@@ -143,22 +156,23 @@ def main() -> None:
     probes = [scan(10_000_000 + i) for i in range(50)]
     model = load_served_model(SIGNATURE_CHECKPOINT, select_device("auto"))
     raw = {c: raw_rate(model, probes, c, args.requests) for c in CONCURRENCY}
-    with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = SIGNATURE_CHECKPOINT
-        with running_service(Path(tmp) / "data", checkpoint, args.port) as (url, key):
-            http = asyncio.run(measure_http(url, key, probes, args.requests))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_service(Path(tmp) / "data", SIGNATURE_CHECKPOINT, args.port) as service,
+    ):
+        http = asyncio.run(measure_http(service, probes, args.requests))
     print(
         f"model {model.identity} on {model.device} ({model.compute_path.name}), "
         f"CPU {torch.backends.cpu.get_cpu_capability()}, torch threads "
         f"{torch.get_num_threads()}"
     )
     for concurrency in CONCURRENCY:
-        latencies, rate = raw[concurrency]
-        print(line(f"raw encoder c={concurrency}", latencies, rate, "images/s"))
-    for (path, concurrency), (latencies, rate) in http.items():
+        latencies, rate, cpu_ms = raw[concurrency]
+        print(line(f"raw encoder c={concurrency}", latencies, rate, "images/s", cpu_ms))
+    for (path, concurrency), (latencies, rate, cpu_ms) in http.items():
         raw_rate_c = raw[concurrency][1]
         print(
-            line(f"{path} c={concurrency}", latencies, rate, "req/s")
+            line(f"{path} c={concurrency}", latencies, rate, "req/s", cpu_ms)
             + f"  = {rate / raw_rate_c:.2f} x raw"
         )
     for path in ("/v1/verify", "/v1/identify"):

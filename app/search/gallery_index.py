@@ -52,10 +52,16 @@ class SearchIndex:
     def synced(
         self, sessions: sessionmaker[Session], gallery_id: uuid.UUID
     ) -> Iterator[GalleryIndex]:
+        with transaction(sessions) as session, self.synced_in(session, gallery_id) as gallery:
+            yield gallery
+
+    @contextmanager
+    def synced_in(self, session: Session, gallery_id: uuid.UUID) -> Iterator[GalleryIndex]:
+        """As ``synced``, reading the revision in the caller's transaction (one trip to the
+        database for a request that reads other rows too)."""
         gallery = self._gallery(gallery_id)
         with gallery.lock:
-            with transaction(sessions) as session:
-                catch_up(session, gallery_id, gallery)
+            catch_up(session, gallery_id, gallery)
             yield gallery
 
     def load_all(self, sessions: sessionmaker[Session]) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.core.errors import (
     ImageRejectedError,
@@ -80,10 +81,17 @@ def find_subject(
     """The subject meant, ``None`` if it may be created, else ``subject-not-found``
     (``enrolling``: the error tells how to create it)."""
     with transaction(runtime.sessions) as session:
-        if choice.subject_id is not None:
-            return subjects.get(session, gallery_id, choice.subject_id)
-        assert choice.external_id is not None, "the route requires one of the two"
-        subject = subject_rows.find_by_external_id(session, gallery_id, choice.external_id)
+        return find_subject_in(session, gallery_id, choice, enrolling)
+
+
+def find_subject_in(
+    session: Session, gallery_id: uuid.UUID, choice: SubjectChoice, enrolling: bool = False
+) -> Subject | None:
+    """``find_subject`` in the caller's transaction."""
+    if choice.subject_id is not None:
+        return subjects.get(session, gallery_id, choice.subject_id)
+    assert choice.external_id is not None, "the route requires one of the two"
+    subject = subject_rows.find_by_external_id(session, gallery_id, choice.external_id)
     if subject is None and not choice.create:
         hint = " (send create=true to create it)" if enrolling else ""
         raise SubjectNotFoundError(

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.errors import ImageRejectedError, NoReferencesError
+from app.db.engine import transaction
 from app.db.models import ApiKey, Subject
 from app.services.audit import Decision, record_decision
-from app.services.enrollment import SubjectChoice, find_subject
+from app.services.enrollment import SubjectChoice, find_subject_in
 from app.services.runtime import Runtime
 from app.services.thresholds import DecisionRule, decision_rule
 from models.serving import PreparedInput, ServedModel
@@ -70,21 +71,26 @@ def verify_subject(
         runtime.settings.default_far(modality),
         runtime.settings.explicit_thresholds == "calibrated",
     )
-    subject = find_subject(runtime, key.gallery_id, choice)
-    assert subject is not None, "verify never creates subjects"
-    vectors, prepared = embed_probes(runtime, model, probe)
-    # The gallery's search matrices hold every reference, caught up with SQL by revision:
-    # the subject's are read there rather than re-read and decoded from the table.
-    with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:
-        matrix = gallery.matrix(model.identity)
-        ids, references = ([], np.empty(0)) if matrix is None else matrix.references_of(subject.id)
-        stale = gallery.stale_references(model.identity, subject.id)
+    # One transaction finds the subject and catches the gallery's search matrices up with
+    # SQL by revision; the subject's references are read there rather than re-read and
+    # decoded from the table, and a subject with nothing to compare is refused before the
+    # model runs.
+    with transaction(runtime.sessions) as session:
+        subject = find_subject_in(session, key.gallery_id, choice)
+        assert subject is not None, "verify never creates subjects"
+        with runtime.index.synced_in(session, key.gallery_id) as gallery:
+            matrix = gallery.matrix(model.identity)
+            ids, references = (
+                ([], np.empty(0)) if matrix is None else matrix.references_of(subject.id)
+            )
+            stale = gallery.stale_references(model.identity, subject.id)
     if not ids:
         raise NoReferencesError(
             f"subject {subject.id} has no {modality} references made by {model.identity}"
             + (f" ({stale} stale references of older models: re-enrol)" if stale else ""),
             {"stale_references": stale},
         )
+    vectors, prepared = embed_probes(runtime, model, probe)
     scores = model.scores(vectors[0], references)
     best = int(np.argmax(scores))
     score = model.subject_score(scores, references)
