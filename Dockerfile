@@ -54,7 +54,7 @@ COPY models ./models
 # The face model, imported now so the container needs no network and no package data at
 # run time. dlib's .dat files are not kept: the image ships none of them (one, the
 # 68-point landmark model, is licensed for non-commercial use only).
-RUN /opt/venv/bin/twinverify import-dlib --out /opt/twinverify/face-dlib-resnet-v1.safetensors \
+RUN /opt/venv/bin/twinverify import-fusion --out /opt/twinverify/face-dlib-sface-fusion-v1.safetensors \
     && rm -f /opt/venv/lib/python3*/site-packages/face_recognition_models/models/*.dat
 
 FROM ${PYTHON_IMAGE} AS runtime
@@ -78,7 +78,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     TWINVERIFY_DATA_DIR=/var/lib/twinverify \
-    TWINVERIFY_FACE_CHECKPOINT=/opt/twinverify/face-dlib-resnet-v1.safetensors
+    TWINVERIFY_FACE_CHECKPOINT=/opt/twinverify/face-dlib-sface-fusion-v1.safetensors
 USER 10001:10001
 WORKDIR /var/lib/twinverify
 VOLUME ["/var/lib/twinverify"]

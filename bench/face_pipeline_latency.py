@@ -2,9 +2,10 @@
 dlib's own pipeline, on the same LFW photos in the same run.
 
 Ours: the service's face pipeline with its defaults (MTCNN detection, faces from 40 px,
-5-point similarity alignment, the PyTorch port of dlib's ResNet, embeddings averaged with
-the mirror image's), run as the service runs it (a served model on its compute path:
-channels-last, and fp32 beside it), and without the mirror average. dlib's (as the
+the prominent face, 5-point similarity alignment, the default model: dlib's ResNet with
+the mirror average fused with SFace), run as the service runs it (a served model on its
+compute path, channels-last), and beside it dlib's network alone, with and without the
+mirror average. dlib's (as the
 ``face_recognition`` package runs it): HOG detector, 5-point shape predictor,
 ``get_face_chip``, ``compute_face_descriptor`` with 1 jitter. One image at a time, after
 warm-up; torch and dlib on the same thread budget.
@@ -28,6 +29,7 @@ from PIL import Image
 
 from models.dlib_checkpoint import import_dlib_checkpoint
 from models.errors import NoFaceDetectedError
+from models.face_fusion_checkpoint import import_fusion_checkpoint
 from models.networks.dlib_weights import FILE_NAME, installed_dlib_models
 from models.preprocessing.face_options import FaceOptions
 from models.serving import ServedModel, load_served_model
@@ -65,14 +67,13 @@ def main() -> None:
     single = import_dlib_checkpoint(
         models / FILE_NAME, folder / "single.safetensors", None, mirror_average=False
     )
+    fusion = import_fusion_checkpoint(folder / "fusion.safetensors")
     cpu = torch.device("cpu")
     served = {
-        f"ours ({path})": load_served_model(mirrored, cpu, FaceOptions(), path)
-        for path in ("fp32", "channels-last")
+        "ours (default: dlib + SFace)": load_served_model(fusion, cpu, FaceOptions()),
+        "ours, dlib alone": load_served_model(mirrored, cpu, FaceOptions()),
+        "ours, dlib alone, no mirror average": load_served_model(single, cpu, FaceOptions()),
     }
-    served["ours, no mirror average (channels-last)"] = load_served_model(
-        single, cpu, FaceOptions(), "channels-last"
-    )
     stages: dict[str, dict[str, list[float]]] = {
         name: {"detect + align": [], "embed": []} for name in served
     }
@@ -104,7 +105,7 @@ def main() -> None:
                 found[name] += result
     for name, ms in timings.items():
         print(
-            f"{name:<24} median {statistics.median(ms):7.1f} ms, mean {statistics.mean(ms):7.1f} "
+            f"{name:<36} median {statistics.median(ms):7.1f} ms, mean {statistics.mean(ms):7.1f} "
             f"ms per image ({found[name]} of {len(ms)} faces found, {args.threads} thread(s))"
         )
     dlib_median = statistics.median(timings["dlib"])

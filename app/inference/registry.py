@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 
 from app.core.config import Settings
-from models.dlib_checkpoint import ensure_dlib_checkpoint
 from models.errors import CheckpointError
+from models.face_fusion_checkpoint import ensure_fusion_checkpoint
 from models.hardware import select_device
 from models.preprocessing.face_options import FaceOptions
 from models.serving import ComputePathChoice, ServedModel, load_served_model
@@ -60,13 +60,13 @@ def load_registry(
 
 
 def load_configured_registry(settings: Settings) -> ModelRegistry:
-    """The models the settings name; the default face model is imported from dlib's weights
-    on first use (without them, signatures are served alone)."""
+    """The models the settings name; the default face model is imported from dlib's and
+    SFace's weights on first use (without them, signatures are served alone)."""
     checkpoints = {"face": settings.face_checkpoint, "signature": settings.signature_checkpoint}
     why_disabled: dict[str, str] = {}
     if settings.face_checkpoint == settings.imported_face_checkpoint:
         try:
-            ensure_dlib_checkpoint(settings.imported_face_checkpoint)
+            ensure_fusion_checkpoint(settings.imported_face_checkpoint)
         except CheckpointError as exc:
             logger.warning("face modality disabled: %s", exc)
             checkpoints["face"], why_disabled["face"] = None, str(exc)

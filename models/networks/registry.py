@@ -6,12 +6,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
 from models.networks.dlib_resnet import DlibResNet
+from models.networks.face_fusion import BRANCH_SIZE, FusedFaceNet
 from models.networks.projection_head import ProjectionHead
 from models.networks.resnet_encoder import ResNetEncoder
+from models.networks.sface import SFaceNet
 from models.networks.signature_cnn import SignatureCNN
 from models.networks.tiny_cnn import TinyCNN
 
-ArchitectureName = Literal["tiny_cnn", "signature_cnn", "resnet", "dlib_resnet"]
+ArchitectureName = Literal[
+    "tiny_cnn", "signature_cnn", "resnet", "dlib_resnet", "sface", "face_fusion"
+]
 
 
 class EncoderSpec(BaseModel):
@@ -38,6 +42,12 @@ class EncoderSpec(BaseModel):
         "over each cell of a 2x3 grid (keeps where on the canvas each feature lies), or "
         "describe each cell of a 3x4 grid on its own, unit length (compared part by part)",
     )
+    sface_weight: float = Field(
+        default=0.5,
+        gt=0.0,
+        lt=1.0,
+        description="face_fusion only: SFace's share of the squared distance (dlib's is the rest)",
+    )
     projection_size: int | None = Field(
         default=None,
         gt=0,
@@ -54,8 +64,15 @@ class EncoderSpec(BaseModel):
             raise ValueError(
                 "local pooling keeps 3x4 cells: embedding_size must be a multiple of 12"
             )
-        if self.name == "dlib_resnet" and self.in_channels != 3:
-            raise ValueError("dlib_resnet reads RGB faces: in_channels must be 3")
+        if self.name in ("dlib_resnet", "sface", "face_fusion") and self.in_channels != 3:
+            raise ValueError(f"{self.name} reads RGB faces: in_channels must be 3")
+        if self.name == "face_fusion" and (
+            self.embedding_size != 2 * BRANCH_SIZE or self.mirror_average
+        ):
+            raise ValueError(
+                f"face_fusion embeds {2 * BRANCH_SIZE} values and mirrors inside its dlib "
+                "branch: embedding_size must be 256 and mirror_average off"
+            )
         return self
 
 
@@ -82,4 +99,8 @@ def build_encoder(spec: EncoderSpec) -> nn.Module:
         )
     if spec.name == "dlib_resnet":
         return DlibResNet(spec.embedding_size, spec.normalize)
+    if spec.name == "sface":
+        return SFaceNet(spec.embedding_size, spec.normalize)
+    if spec.name == "face_fusion":
+        return FusedFaceNet(spec.sface_weight)
     return ResNetEncoder(spec.in_channels, spec.embedding_size, spec.normalize, spec.depth)

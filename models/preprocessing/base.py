@@ -28,6 +28,12 @@ class PreprocessSpec(BaseModel):
     width: int = Field(gt=0, le=1024)
     mean: float = Field(default=0.0, description="subtracted after scaling pixels to [0, 1]")
     std: float = Field(default=1.0, gt=0.0)
+    face_template: Literal["dlib", "arcface", "dlib+arcface"] = Field(
+        default="dlib",
+        description="face: where the five landmarks go on the chip: dlib's chip framing "
+        "(dlib's network), the ArcFace template (networks trained on it, e.g. SFace), or "
+        "both chips side by side on one 150x262 canvas (the two-network fusion)",
+    )
     binarize: bool = Field(
         default=False,
         description="signature: ink black and paper white before fitting, so grey scans and "
@@ -38,6 +44,10 @@ class PreprocessSpec(BaseModel):
     def _binarize_only_signatures(self) -> "PreprocessSpec":
         if self.binarize and self.name != "signature":
             raise ValueError("binarize applies to the signature pipeline only")
+        if self.face_template != "dlib" and self.name != "face":
+            raise ValueError("face_template applies to the face pipeline only")
+        if self.face_template == "dlib+arcface" and (self.height, self.width) != (150, 262):
+            raise ValueError("the dlib+arcface canvas is 150x262 (dlib's chip, then ArcFace's)")
         return self
 
     @property

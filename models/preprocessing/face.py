@@ -16,9 +16,15 @@ from PIL import Image
 
 from models.errors import MultipleFacesError, NoFaceDetectedError
 from models.preprocessing.base import NormalisingPreprocessor, PreparedImage, PreprocessSpec
-from models.preprocessing.face_alignment import similarity_to_template, warp_to_chip
+from models.preprocessing.face_alignment import (
+    ChipTemplate,
+    FaceTemplate,
+    similarity_to_template,
+    warp_to_chip,
+)
 from models.preprocessing.face_detection import DetectedFace, shrunk, thread_detector
 from models.preprocessing.face_options import FaceOptions
+from models.preprocessing.face_selection import subject_first
 
 # Detection runs on a copy whose longer side is at most this: a phone photo's 12 MP would
 # cost MTCNN's pyramid seconds and find nothing a 1280 px copy misses.
@@ -75,10 +81,10 @@ class FacePreprocessor(NormalisingPreprocessor):
             raise NoFaceDetectedError(
                 f"no face detected: no face of at least {self.options.min_face_size} px was found"
             )
-        if self.options.selection == "central":
-            chosen = min(faces, key=lambda face: _distance_to_centre(face, rgb.shape))
-            faces = [chosen, *(face for face in faces if face is not chosen)]
-        chip = _aligned_chip(rgb, faces[0], self.spec.height, self.spec.width)
+        faces = subject_first(faces, rgb.shape, self.options.selection)
+        chip = _aligned_chip(
+            rgb, faces[0], self.spec.height, self.spec.width, self.spec.face_template
+        )
         return AlignedFace(torch.from_numpy(chip.transpose(2, 0, 1).copy()), tuple(faces))
 
     def prepare(self, image: Image.Image) -> torch.Tensor:
@@ -94,11 +100,6 @@ class FacePreprocessor(NormalisingPreprocessor):
         return PreparedImage(aligned.chip, aligned.face, len(aligned.faces))
 
 
-def _distance_to_centre(face: DetectedFace, shape: tuple[int, ...]) -> float:
-    x, y, width, height = face.box
-    return float(np.hypot(x + width / 2 - shape[1] / 2, y + height / 2 - shape[0] / 2))
-
-
 def _rescaled(face: DetectedFace, factor: float) -> DetectedFace:
     x, y, width, height = face.box
     return DetectedFace(
@@ -109,11 +110,28 @@ def _rescaled(face: DetectedFace, factor: float) -> DetectedFace:
 
 
 def _aligned_chip(
-    rgb: NDArray[np.uint8], face: DetectedFace, height: int, width: int
+    rgb: NDArray[np.uint8],
+    face: DetectedFace,
+    height: int,
+    width: int,
+    template: FaceTemplate = "dlib",
+) -> NDArray[np.uint8]:
+    """The chip on ``template`` (or, for ``dlib+arcface``, both chips on one canvas)."""
+    if template == "dlib+arcface":
+        canvas = np.zeros((height, width, 3), dtype=np.uint8)
+        canvas[:, :height] = _one_chip(rgb, face, height, height, "dlib")
+        side = width - height
+        canvas[:side, height:] = _one_chip(rgb, face, side, side, "arcface")
+        return canvas
+    return _one_chip(rgb, face, height, width, template)
+
+
+def _one_chip(
+    rgb: NDArray[np.uint8], face: DetectedFace, height: int, width: int, template: ChipTemplate
 ) -> NDArray[np.uint8]:
     """The chip, shrinking a large face with area averaging first: a bilinear warp that
     shrinks more than 2x skips pixels and aliases (the chip would depend on photo size)."""
-    matrix = similarity_to_template(face.landmarks, height, width)
+    matrix = similarity_to_template(face.landmarks, height, width, template)
     scale = float(np.hypot(matrix[0, 0], matrix[0, 1]))
     if scale >= 0.5:
         return warp_to_chip(rgb, matrix, height, width)

@@ -1,11 +1,15 @@
 """Face alignment: a similarity transform from five detected landmarks to a template.
 
-The template places MTCNN's five points where they fall on dlib's 150x150 face chips
+Two templates. ``dlib`` places MTCNN's five points where they fall on dlib's 150x150 face chips
 (``get_face_chip``, padding 0.25): the framing dlib's face-recognition network was trained
 on. It was measured as the mean MTCNN landmark position on 298 dlib chips of LFW images
 (``python -m bench.face_template``; standard deviation 1.8-2.3 px for the eyes, 4-6 px
-for the nose and mouth). Other output sizes scale it.
+for the nose and mouth). ``arcface`` is the 112x112 five-point template of ArcFace
+(InsightFace), the framing SFace and most recent face networks were trained on. Other
+output sizes scale either.
 """
+
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -19,20 +23,37 @@ TEMPLATE_150: NDArray[np.float32] = np.array(
 )
 
 
-def template(height: int, width: int) -> NDArray[np.float32]:
+ARCFACE_SIZE = 112
+ARCFACE_112: NDArray[np.float32] = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    dtype=np.float32,
+)
+ChipTemplate = Literal["dlib", "arcface"]
+# A face pipeline's framing: one template, or both chips side by side (face_fusion).
+FaceTemplate = Literal["dlib", "arcface", "dlib+arcface"]
+
+
+def template(height: int, width: int, name: ChipTemplate = "dlib") -> NDArray[np.float32]:
     """The landmark template for a ``height`` x ``width`` output."""
-    scale = np.array([width / TEMPLATE_SIZE, height / TEMPLATE_SIZE], dtype=np.float32)
-    points: NDArray[np.float32] = TEMPLATE_150 * scale
-    return points
+    points, size = (TEMPLATE_150, TEMPLATE_SIZE) if name == "dlib" else (ARCFACE_112, ARCFACE_SIZE)
+    scale = np.array([width / size, height / size], dtype=np.float32)
+    scaled: NDArray[np.float32] = points * scale
+    return scaled
 
 
 def similarity_to_template(
-    landmarks: NDArray[np.float32], height: int, width: int
+    landmarks: NDArray[np.float32], height: int, width: int, name: ChipTemplate = "dlib"
 ) -> NDArray[np.float64]:
     """The 2x3 rotation + uniform scale + translation matrix, least squares over the five
     points (OpenCV), that carries ``landmarks`` onto the template."""
     matrix, _ = cv2.estimateAffinePartial2D(
-        landmarks.astype(np.float32), template(height, width), method=cv2.LMEDS
+        landmarks.astype(np.float32), template(height, width, name), method=cv2.LMEDS
     )
     if matrix is None:
         raise ValueError("landmarks are degenerate: no similarity transform fits them")

@@ -3,17 +3,18 @@
 from dataclasses import dataclass
 from typing import Literal
 
-FaceSelection = Literal["largest", "central"]
+FaceSelection = Literal["prominent", "largest", "central"]
 DEFAULT_MIN_FACE_SIZE = 40
 
 
 @dataclass(frozen=True)
 class FaceOptions:
     """``min_face_size``: smaller faces (box side, pixels) are not detected; they hold too
-    little detail to verify. ``selection``: which face of several is the subject: the
-    ``largest`` (the service's policy: the person in front of the camera), or the one
-    nearest the photo's centre (``central``: how datasets such as LFW label their photos).
+    little detail to verify. ``selection``: which face of several is the subject:
+    ``prominent`` (the default: large, confidently detected and near the centre, see
+    ``models/preprocessing/face_selection.py``), the ``largest``, or the one nearest the
+    photo's centre (``central``: how datasets such as LFW label their photos).
     """
 
     min_face_size: int = DEFAULT_MIN_FACE_SIZE
-    selection: FaceSelection = "largest"
+    selection: FaceSelection = "prominent"

@@ -170,13 +170,13 @@ async def test_enrol_rejects_two_people_when_configured_and_takes_the_largest_ot
 
 async def test_first_start_imports_the_face_weights_once(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, admin_key=ADMIN_KEY, device="cpu")
-    imported = tmp_path / "models" / "face-dlib-resnet-v1.safetensors"
+    imported = tmp_path / "models" / "face-dlib-sface-fusion-v1.safetensors"
     assert settings.face_checkpoint == imported
     async with client_for(settings, True) as client:
         ready = (await client.get("/health/ready")).json()
-    assert ready["models"]["face"] == "dlib-resnet:1"
+    assert ready["models"]["face"] == "dlib-sface-fusion:1"
     written = imported.stat().st_mtime_ns
     async with client_for(Settings(data_dir=tmp_path, device="cpu"), True) as client:
-        assert (await client.get("/health/ready")).json()["models"]["face"] == "dlib-resnet:1"
+        assert (await client.get("/health/ready")).json()["models"]["face"] == "dlib-sface-fusion:1"
     assert imported.stat().st_mtime_ns == written  # found, not imported again
     assert not list((tmp_path / "models").glob("*.import"))

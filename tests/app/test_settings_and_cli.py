@@ -33,7 +33,7 @@ def test_the_default_models_and_empty_disables_them(
     assert settings.signature_checkpoint == SIGNATURE_CHECKPOINT
     assert SIGNATURE_CHECKPOINT.is_file()
     # The face model is imported from dlib's weights into the data directory on first start.
-    assert settings.face_checkpoint == tmp_path / "models" / "face-dlib-resnet-v1.safetensors"
+    assert settings.face_checkpoint == tmp_path / "models" / "face-dlib-sface-fusion-v1.safetensors"
     monkeypatch.setenv("TWINVERIFY_SIGNATURE_CHECKPOINT", "")
     monkeypatch.setenv("TWINVERIFY_FACE_CHECKPOINT", "")
     assert Settings().signature_checkpoint is None

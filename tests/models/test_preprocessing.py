@@ -175,13 +175,15 @@ def test_the_largest_or_the_central_face_is_the_subject_as_configured() -> None:
     photo[:, 350:600] = big
     largest = FacePreprocessor(spec, FaceOptions(selection="largest")).align(Image.fromarray(photo))
     central = FacePreprocessor(spec, FaceOptions(selection="central")).align(Image.fromarray(photo))
-    assert len(largest.faces) == len(central.faces) == 2
+    prominent = FacePreprocessor(spec).align(Image.fromarray(photo))  # the default
+    assert len(largest.faces) == len(central.faces) == len(prominent.faces) == 2
     assert largest.face.box[0] > 350  # the big face
     assert 225 <= central.face.box[0] < 300  # the middle one
+    # a bystander nearer the camera at the edge is not the subject
+    assert prominent.face.box == central.face.box
     assert largest.face.box[3] > central.face.box[3]
     # the other face is more than half the chosen one's height: a rival for enrolment
     assert largest.rival_faces == 1
-    assert FacePreprocessor(spec).options.selection == "largest"  # the default
 
 
 @pytest.mark.dataset
