@@ -71,6 +71,7 @@ def main() -> None:
     cpu = torch.device("cpu")
     served = {
         "ours (default: dlib + SFace)": load_served_model(fusion, cpu, FaceOptions()),
+        "ours, YuNet detector": load_served_model(fusion, cpu, FaceOptions(detector="yunet")),
         "ours, dlib alone": load_served_model(mirrored, cpu, FaceOptions()),
         "ours, dlib alone, no mirror average": load_served_model(single, cpu, FaceOptions()),
     }

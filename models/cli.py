@@ -177,10 +177,18 @@ def _add_face_arguments(parser: argparse.ArgumentParser) -> None:
         help="face pipelines: which face of several is the subject (LFW labels the central)",
     )
     parser.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_SIZE)
+    parser.add_argument(
+        "--face-detector",
+        choices=["mtcnn", "yunet"],
+        default=FaceOptions().detector,
+        help="face pipelines: the network that finds faces and their landmarks",
+    )
 
 
 def _face_options(args: argparse.Namespace) -> FaceOptions:
-    return FaceOptions(min_face_size=args.min_face_size, selection=args.face_selection)
+    return FaceOptions(
+        min_face_size=args.min_face_size, selection=args.face_selection, detector=args.face_detector
+    )
 
 
 def _add_held_out_arguments(parser: argparse.ArgumentParser) -> None:

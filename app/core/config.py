@@ -13,7 +13,12 @@ from sqlalchemy.engine import make_url
 
 from models.bundled import IMPORTED_FACE_CHECKPOINT, SIGNATURE_CHECKPOINT
 from models.hardware import ComputePathChoice
-from models.preprocessing.face_options import DEFAULT_MIN_FACE_SIZE, FaceOptions, FaceSelection
+from models.preprocessing.face_options import (
+    DEFAULT_MIN_FACE_SIZE,
+    DetectorName,
+    FaceOptions,
+    FaceSelection,
+)
 
 # Values left in from examples; never secrets.
 _PLACEHOLDERS = frozenset(
@@ -51,6 +56,10 @@ class Settings(BaseSettings):
         default="prominent",
         description="which of several faces is the subject: prominent (large, confidently "
         "detected and near the centre), largest, or central (nearest the photo's centre)",
+    )
+    face_detector: DetectorName = Field(
+        default=FaceOptions().detector,
+        description="the network that finds faces and their five landmarks: mtcnn or yunet",
     )
     face_enroll_multiple: Literal["accept", "reject"] = Field(
         default="accept",
@@ -158,7 +167,11 @@ class Settings(BaseSettings):
 
     @property
     def face_options(self) -> FaceOptions:
-        return FaceOptions(min_face_size=self.face_min_size, selection=self.face_selection)
+        return FaceOptions(
+            min_face_size=self.face_min_size,
+            selection=self.face_selection,
+            detector=self.face_detector,
+        )
 
     def default_far(self, modality: str) -> float:
         """The operating point a request of ``modality`` gets when it names none."""

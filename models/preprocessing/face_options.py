@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 FaceSelection = Literal["prominent", "largest", "central"]
+# The network that finds faces and landmarks (models/preprocessing/face_detection.py).
+DetectorName = Literal["mtcnn", "yunet"]
 DEFAULT_MIN_FACE_SIZE = 40
 
 
@@ -18,3 +20,5 @@ class FaceOptions:
 
     min_face_size: int = DEFAULT_MIN_FACE_SIZE
     selection: FaceSelection = "prominent"
+    # Which network finds the faces and their landmarks (see face_detection.py).
+    detector: DetectorName = "mtcnn"
