@@ -7,7 +7,11 @@ landmarks on each chip and prints their mean and spread: the numbers behind
 with that template and prints how far dlib's descriptor of our chip lies from dlib's
 descriptor of its own chip (dlib's same-person threshold is 0.6).
 
-    python -m bench.face_template [--images 300]
+With ``--detector yunet`` it measures where YuNet's five points fall on the chips that
+MTCNN's points are aligned to (dlib's and ArcFace's): the numbers behind
+``YUNET_150`` and ``YUNET_ARCFACE_112``, so that YuNet's chips frame faces as MTCNN's do.
+
+    python -m bench.face_template [--images 300] [--detector yunet]
 """
 
 import argparse
@@ -18,8 +22,14 @@ import dlib
 import numpy as np
 
 from models.networks.dlib_weights import installed_dlib_models
-from models.preprocessing.face_alignment import TEMPLATE_150, align_face
-from models.preprocessing.face_detection import FaceDetector
+from models.preprocessing.face_alignment import (
+    TEMPLATE_150,
+    YUNET_150,
+    YUNET_ARCFACE_112,
+    align_face,
+    similarity_to_template,
+)
+from models.preprocessing.face_detection import FaceDetector, thread_detector
 
 LFW = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "lfw" / "images"
 
@@ -34,9 +44,13 @@ def dlib_models() -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--detector", choices=["mtcnn", "yunet"], default="mtcnn")
     args = parser.parse_args()
     files = sorted(LFW.glob("*/*.jpg"))
     random.Random(0).shuffle(files)
+    if args.detector == "yunet":
+        yunet_templates(files[: args.images])
+        return
     hog = dlib.get_frontal_face_detector()
     shapes = dlib.shape_predictor(str(dlib_models() / "shape_predictor_5_face_landmarks.dat"))
     recogniser = dlib.face_recognition_model_v1(
@@ -70,6 +84,32 @@ def main() -> None:
         "dlib descriptor distance, our chip vs dlib's: "
         f"median {np.median(distances):.3f}, 90th percentile {np.percentile(distances, 90):.3f}"
     )
+
+
+def yunet_templates(files: list[Path]) -> None:
+    mtcnn, yunet = thread_detector(40, "mtcnn"), thread_detector(40, "yunet")
+    points: dict[str, list[np.ndarray]] = {"dlib": [], "arcface": []}
+    for path in files:
+        rgb = dlib.load_rgb_image(str(path))
+        by_mtcnn, by_yunet = mtcnn.detect(rgb), yunet.detect(rgb)
+        if not by_mtcnn or not by_yunet:
+            continue
+        reference, theirs = by_mtcnn[0].landmarks, by_yunet[0].landmarks
+        if (
+            np.linalg.norm(reference.mean(0) - theirs.mean(0))
+            > np.linalg.norm(reference[0] - reference[1]) / 2
+        ):
+            continue  # the two largest faces are not the same face
+        for name, side in (("dlib", 150), ("arcface", 112)):
+            matrix = similarity_to_template(reference, side, side, name)  # type: ignore[arg-type]
+            points[name].append(theirs @ matrix[:, :2].T + matrix[:, 2])
+    shipped = {"dlib": YUNET_150, "arcface": YUNET_ARCFACE_112}
+    for name, found in points.items():
+        stacked = np.stack(found)
+        print(f"{name}: {len(stacked)} photos; YuNet's points on MTCNN-aligned chips (x, y):")
+        print("  mean    ", np.round(stacked.mean(0), 2).tolist())
+        print("  spread  ", round(float(stacked.std(0).mean()), 2), "px")
+        print("  shipped ", np.round(shipped[name].astype(np.float64), 2).tolist())
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from models.preprocessing.face_alignment import (
     warp_to_chip,
 )
 from models.preprocessing.face_detection import DetectedFace, shrunk, thread_detector
-from models.preprocessing.face_options import FaceOptions
+from models.preprocessing.face_options import DetectorName, FaceOptions
 from models.preprocessing.face_selection import subject_first
 
 # Detection runs on a copy whose longer side is at most this: a phone photo's 12 MP would
@@ -84,7 +84,12 @@ class FacePreprocessor(NormalisingPreprocessor):
             )
         faces = subject_first(faces, rgb.shape, self.options.selection)
         chip = _aligned_chip(
-            rgb, faces[0], self.spec.height, self.spec.width, self.spec.face_template
+            rgb,
+            faces[0],
+            self.spec.height,
+            self.spec.width,
+            self.spec.face_template,
+            self.options.detector,
         )
         return AlignedFace(torch.from_numpy(chip.transpose(2, 0, 1).copy()), tuple(faces))
 
@@ -116,23 +121,30 @@ def _aligned_chip(
     height: int,
     width: int,
     template: FaceTemplate = "dlib",
+    detector: DetectorName = "mtcnn",
 ) -> NDArray[np.uint8]:
-    """The chip on ``template`` (or, for ``dlib+arcface``, both chips on one canvas)."""
+    """The chip on ``template`` (or, for ``dlib+arcface``, both chips on one canvas), for
+    landmarks found by ``detector``."""
     if template == "dlib+arcface":
         canvas = np.zeros((height, width, 3), dtype=np.uint8)
-        canvas[:, :height] = _one_chip(rgb, face, height, height, "dlib")
+        canvas[:, :height] = _one_chip(rgb, face, height, height, "dlib", detector)
         side = width - height
-        canvas[:side, height:] = _one_chip(rgb, face, side, side, "arcface")
+        canvas[:side, height:] = _one_chip(rgb, face, side, side, "arcface", detector)
         return canvas
-    return _one_chip(rgb, face, height, width, template)
+    return _one_chip(rgb, face, height, width, template, detector)
 
 
 def _one_chip(
-    rgb: NDArray[np.uint8], face: DetectedFace, height: int, width: int, template: ChipTemplate
+    rgb: NDArray[np.uint8],
+    face: DetectedFace,
+    height: int,
+    width: int,
+    template: ChipTemplate,
+    detector: DetectorName,
 ) -> NDArray[np.uint8]:
     """The chip, shrinking a large face with area averaging first: a bilinear warp that
     shrinks more than 2x skips pixels and aliases (the chip would depend on photo size)."""
-    matrix = similarity_to_template(face.landmarks, height, width, template)
+    matrix = similarity_to_template(face.landmarks, height, width, template, detector)
     scale = float(np.hypot(matrix[0, 0], matrix[0, 1]))
     if scale >= 0.5:
         return warp_to_chip(rgb, matrix, height, width)

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from models.preprocessing.face_options import DetectorName
+
 TEMPLATE_SIZE = 150
 # left eye, right eye, nose, mouth left, mouth right; (x, y) on a 150x150 chip.
 TEMPLATE_150: NDArray[np.float32] = np.array(
@@ -34,26 +36,47 @@ ARCFACE_112: NDArray[np.float32] = np.array(
     ],
     dtype=np.float32,
 )
+# Where YuNet's five points fall on the chips MTCNN's points are aligned to (600 LFW
+# photos, mean; spread 4.3 px on dlib's chip, 2.9 on ArcFace's): YuNet marks the mouth
+# corners and eyes higher than MTCNN, so its points need templates of their own for the
+# chips to frame the face the same way (``bench/face_template.py --detector yunet``).
+YUNET_150: NDArray[np.float32] = np.array(
+    [[47.85, 45.23], [102.83, 45.85], [75.19, 76.6], [51.3, 100.64], [98.27, 101.83]],
+    dtype=np.float32,
+)
+YUNET_ARCFACE_112: NDArray[np.float32] = np.array(
+    [[36.55, 50.44], [72.92, 50.38], [54.9, 70.96], [39.3, 87.07], [70.38, 87.46]],
+    dtype=np.float32,
+)
 ChipTemplate = Literal["dlib", "arcface"]
 # A face pipeline's framing: one template, or both chips side by side (face_fusion).
 FaceTemplate = Literal["dlib", "arcface", "dlib+arcface"]
 
 
-def template(height: int, width: int, name: ChipTemplate = "dlib") -> NDArray[np.float32]:
-    """The landmark template for a ``height`` x ``width`` output."""
-    points, size = (TEMPLATE_150, TEMPLATE_SIZE) if name == "dlib" else (ARCFACE_112, ARCFACE_SIZE)
+def template(
+    height: int, width: int, name: ChipTemplate = "dlib", detector: DetectorName = "mtcnn"
+) -> NDArray[np.float32]:
+    """The landmark template for a ``height`` x ``width`` output, for ``detector``'s points."""
+    if name == "dlib":
+        points, size = (YUNET_150 if detector == "yunet" else TEMPLATE_150), TEMPLATE_SIZE
+    else:
+        points, size = (YUNET_ARCFACE_112 if detector == "yunet" else ARCFACE_112), ARCFACE_SIZE
     scale = np.array([width / size, height / size], dtype=np.float32)
     scaled: NDArray[np.float32] = points * scale
     return scaled
 
 
 def similarity_to_template(
-    landmarks: NDArray[np.float32], height: int, width: int, name: ChipTemplate = "dlib"
+    landmarks: NDArray[np.float32],
+    height: int,
+    width: int,
+    name: ChipTemplate = "dlib",
+    detector: DetectorName = "mtcnn",
 ) -> NDArray[np.float64]:
     """The 2x3 rotation + uniform scale + translation matrix, least squares over the five
     points (OpenCV), that carries ``landmarks`` onto the template."""
     matrix, _ = cv2.estimateAffinePartial2D(
-        landmarks.astype(np.float32), template(height, width, name), method=cv2.LMEDS
+        landmarks.astype(np.float32), template(height, width, name, detector), method=cv2.LMEDS
     )
     if matrix is None:
         raise ValueError("landmarks are degenerate: no similarity transform fits them")
