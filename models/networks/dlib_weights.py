@@ -17,7 +17,6 @@ strings are a length and bytes; tensors are a version, four dimensions and raw
 little-endian float32 values. Nothing is executed or unpickled.
 """
 
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import torch
 
 from models.errors import CheckpointError
 from models.networks.dlib_resnet import BLOCKS, INPUT_SIZE, PIXEL_MEANS
+from models.packaged_files import package_folder
 
 FILE_NAME = "dlib_face_recognition_resnet_model_v1.dat"
 
@@ -33,10 +33,8 @@ FILE_NAME = "dlib_face_recognition_resnet_model_v1.dat"
 def installed_dlib_models() -> Path | None:
     """The model folder of the ``face_recognition_models`` package (dlib's public-domain
     weights), or ``None`` when it is not installed. Located without importing it."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:
-        return None
-    return Path(spec.origin).parent / "models"
+    folder = package_folder("face_recognition_models")
+    return None if folder is None else folder / "models"
 
 
 class _Stream:

