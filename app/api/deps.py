@@ -25,7 +25,8 @@ from app.services.galleries import authenticate
 from app.services.runtime import Runtime
 
 
-def get_settings_from_app(request: Request) -> Settings:
+async def get_settings_from_app(request: Request) -> Settings:
+    # async: a dependency that only reads app state must not cost a trip to the thread pool
     settings: Settings = request.app.state.settings
     return settings
 
@@ -110,7 +111,7 @@ def current_key(request: Request, x_api_key: ApiKeyHeader = None) -> ApiKey:
         raise _failed(request, exc) from None
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime | None = request.app.state.runtime
     if runtime is None:
         raise NotReadyError("models are still loading; retry when /health/ready says ready")
