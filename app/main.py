@@ -14,6 +14,7 @@ from app.api.routes import (
     admin,
     audit,
     enroll,
+    front_door,
     health,
     identify,
     metrics,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics,
     ):
         app.include_router(module.router)
+    app.include_router(front_door.front_door_router())
     openapi.install(app)
     # Outermost last: metrics see every response, including the size limit's 413.
     app.add_middleware(NoStore)
