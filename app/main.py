@@ -13,12 +13,14 @@ from app.api.middleware import BodySizeLimit, NoStore, RequestMetrics
 from app.api.routes import (
     admin,
     audit,
+    demo,
     enroll,
     front_door,
     health,
     identify,
     metrics,
     models,
+    preview,
     references,
     subjects,
     verify,
@@ -107,8 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         enroll,
         verify,
         identify,
+        preview,
         models,
         metrics,
+        demo,
     ):
         app.include_router(module.router)
     app.include_router(front_door.front_door_router())

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=FaceOptions().detector,
         description="the network that finds faces and their five landmarks: mtcnn or yunet",
     )
+    demo_default_key: bool = Field(
+        default=True,
+        description="the demo page at / fills in the default gallery's key for a browser on "
+        "this machine (development only, loopback without proxy headers, and only while the "
+        "key file the first start wrote is there)",
+    )
     face_enroll_multiple: Literal["accept", "reject"] = Field(
         default="accept",
         description="an enrolment photo with a second face of comparable size: enrol the "
