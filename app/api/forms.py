@@ -11,21 +11,36 @@ from app.core.errors import InvalidRequestError
 from app.services.enrollment import SubjectChoice
 from app.services.verification import Threshold
 
-ModalityForm = Annotated[Literal["face", "signature"], Form(description="face or signature")]
-SubjectIdForm = Annotated[uuid.UUID | None, Form(description="the subject, by id")]
+ModalityForm = Annotated[
+    Literal["face", "signature"], Form(description="face or signature", examples=["signature"])
+]
+SubjectIdForm = Annotated[
+    uuid.UUID | None,
+    Form(description="the subject, by id", examples=["6dbc9c4e-6a4e-4281-8d8e-75dc07d17ba7"]),
+]
 # A subject's external id, wherever a form names one.
 ExternalId = Annotated[StoredText, StringConstraints(min_length=1, max_length=200)]
-ExternalIdForm = Annotated[ExternalId | None, Form(description="the subject, by external id")]
-NameForm = Annotated[StoredText | None, Form(max_length=200, description="name, on create")]
+ExternalIdForm = Annotated[
+    ExternalId | None, Form(description="the subject, by external id", examples=["client-42"])
+]
+NameForm = Annotated[
+    StoredText | None, Form(max_length=200, description="name, on create", examples=["A. Client"])
+]
 FarForm = Annotated[
     float | None,
-    Form(gt=0, lt=1, description="a calibrated operating point of the model, e.g. 1e-3"),
+    Form(
+        gt=0,
+        lt=1,
+        description="a calibrated operating point of the model, e.g. 1e-3",
+        examples=[0.001],
+    ),
 ]
 ThresholdForm = Annotated[
     float | None,
     Form(
         allow_inf_nan=False,  # nan decides nothing and +-inf is not a JSON number
         description="an explicit (finite) threshold on the score, instead of far",
+        examples=[-0.11],
     ),
 ]
 

@@ -7,6 +7,8 @@ the route: a key check brings 401 and 429, the admin key 403, a path id 404, a b
 and 422, an image upload 415 and 503 (models still loading).
 """
 
+import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.api.deps import current_key, get_runtime, require_admin
+from app.api.problem_types import problem_types
 from app.core.routing import dependency_calls, leaf_routes
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -65,6 +68,54 @@ def _statuses(route: APIRoute) -> set[int]:
     return statuses
 
 
+EXAMPLES_FILE = Path(__file__).with_name("examples.json")
+
+
+def response_examples() -> dict[str, dict[str, Any]]:
+    """``"METHOD /v1/path"`` -> {example name: body}: real answers of the service."""
+    data = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+    examples: dict[str, dict[str, Any]] = {
+        operation: {"example": body} for operation, body in data["responses"].items()
+    }
+    for operation, more in data["more_responses"].items():
+        examples[operation] = {"signature": examples[operation].pop("example"), **more}
+    return examples
+
+
+def _problem_examples(route: APIRoute, status: int) -> dict[str, Any]:
+    return {
+        slug: {
+            "summary": title,
+            "value": {
+                "type": f"/problems/{slug}",
+                "title": title,
+                "status": status,
+                "detail": "what went wrong, in words",
+                "instance": route.path,
+            },
+        }
+        for slug, title in problem_types(route).get(status, [])
+    }
+
+
+def _success_examples(route: APIRoute, method: str, operation: dict[str, Any]) -> None:
+    versioned = (
+        route.path
+        if route.path.startswith("/v1") or route.path.startswith("/health")
+        else "/v1" + route.path
+    )
+    examples = response_examples().get(f"{method} {versioned}")
+    if not examples:
+        return
+    status = str(route.status_code or 200)
+    content = operation["responses"].get(status, {}).get("content", {}).get("application/json")
+    if content is not None:
+        content["examples"] = {
+            name: {"summary": f"{name} answer" if name != "example" else "an answer", "value": body}
+            for name, body in examples.items()
+        }
+
+
 def _document(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
@@ -72,15 +123,26 @@ def _document(app: FastAPI) -> dict[str, Any]:
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    schema_ref = {"$ref": "#/components/schemas/Problem"}
     for route in leaf_routes(app.routes):
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
         for method in route.methods or ():
             operation = schema["paths"][route.path_format][method.lower()]
             responses = operation.setdefault("responses", {})
-            for status in sorted(_statuses(route)):
-                responses[str(status)] = {"description": _DESCRIPTIONS[status], "content": problem}
+            _success_examples(route, method, operation)
+            for status in sorted(_statuses(route) | set(problem_types(route))):
+                examples = _problem_examples(route, status)
+                if not examples:  # no problem of that status comes from this route
+                    responses.pop(str(status), None)
+                    continue
+                media: dict[str, Any] = {"schema": schema_ref, "examples": examples}
+                responses[str(status)] = {
+                    "description": _DESCRIPTIONS[status]
+                    + ": "
+                    + ", ".join(f"`{slug}`" for slug in examples),
+                    "content": {"application/problem+json": media},
+                }
     return schema
 
 

@@ -103,5 +103,7 @@ async def test_openapi_documents_the_front_door_as_the_current_version(
         operation, twin = paths[path]["post"], paths["/v1" + path]["post"]
         assert f"/v1{path}" in operation["description"]
         assert body(operation) == body(twin)
-        assert operation["responses"] == twin["responses"]
+        assert {code: r["description"] for code, r in operation["responses"].items()} == {
+            code: r["description"] for code, r in twin["responses"].items()
+        }
         assert operation["operationId"] != twin["operationId"]

@@ -45,19 +45,23 @@ def _gallery_out(gallery: object) -> GalleryOut:
     return GalleryOut.model_validate(gallery, from_attributes=True)
 
 
-@router.post("/galleries", status_code=status.HTTP_201_CREATED)
+@router.post("/galleries", status_code=status.HTTP_201_CREATED, summary="Create a gallery (admin)")
 def create_gallery(body: GalleryIn, session: SessionDep, _: AdminDep) -> GalleryOut:
     gallery = service.create_gallery(session, body.name)
     record_action(session, "gallery.create", None, gallery.id, details={"name": body.name})
     return _gallery_out(gallery)
 
 
-@router.get("/galleries")
+@router.get("/galleries", summary="List galleries (admin)")
 def list_galleries(session: SessionDep, _: AdminDep) -> list[GalleryOut]:
     return [_gallery_out(gallery) for gallery in service.list_galleries(session)]
 
 
-@router.post("/galleries/{gallery_id}/keys", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/galleries/{gallery_id}/keys",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue an API key for a gallery (admin)",
+)
 def issue_key(gallery_id: uuid.UUID, body: KeyIn, session: SessionDep, _: AdminDep) -> IssuedKeyOut:
     issued = service.issue_key(session, gallery_id, body.name)
     record_action(
@@ -71,7 +75,7 @@ def issue_key(gallery_id: uuid.UUID, body: KeyIn, session: SessionDep, _: AdminD
     return IssuedKeyOut(**out.model_dump(), key=issued.secret)
 
 
-@router.delete("/keys/{key_id}")
+@router.delete("/keys/{key_id}", summary="Revoke an API key (admin)")
 def revoke_key(key_id: uuid.UUID, session: SessionDep, _: AdminDep) -> KeyOut:
     revoked = service.revoke_key(session, key_id)
     record_action(session, "key.revoke", None, revoked.gallery_id, details={"key": str(key_id)})

@@ -46,7 +46,7 @@ class AuditPage(BaseModel):
     next_before_id: int | None
 
 
-@router.get("/audit")
+@router.get("/audit", summary="Read the audit trail (admin)")
 def list_audit_events(
     session: SessionDep,
     _: AdminDep,

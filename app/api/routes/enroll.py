@@ -51,7 +51,11 @@ class EnrollOut(BaseModel):
     images: list[ImageOutcomeOut]
 
 
-@router.post("/enroll", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/enroll",
+    status_code=status.HTTP_201_CREATED,
+    summary="Enrol a subject from one or more images",
+)
 def enroll_images(
     key: CurrentKeyDep,
     runtime: RuntimeDep,
@@ -59,7 +63,9 @@ def enroll_images(
     images: Annotated[list[UploadFile], File(description="one or more images of the subject")],
     subject_id: SubjectIdForm = None,
     external_id: ExternalIdForm = None,
-    create: Annotated[bool, Form(description="create the external id if unknown")] = False,
+    create: Annotated[
+        bool, Form(description="create the external id if unknown", examples=[True])
+    ] = False,
     name: NameForm = None,
 ) -> EnrollOut:
     """One reference per accepted image; each image is accepted or rejected with a reason.
@@ -91,7 +97,11 @@ class BatchEnrollOut(BaseModel):
     rejected: int
 
 
-@router.post("/enroll/batch", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/enroll/batch",
+    status_code=status.HTTP_201_CREATED,
+    summary="Enrol several subjects in one call",
+)
 def enroll_batch(
     key: CurrentKeyDep,
     runtime: RuntimeDep,

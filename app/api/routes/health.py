@@ -9,13 +9,13 @@ from app.core.errors import NotReadyError
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("/live")
+@router.get("/live", summary="Liveness: the process answers")
 async def live() -> dict[str, str]:
     """The process answers; says nothing about models or the database."""
     return {"status": "live"}
 
 
-@router.get("/ready")
+@router.get("/ready", summary="Readiness: models and search matrices loaded")
 async def ready(request: Request) -> dict[str, Any]:
     """200 once every configured model is loaded; 503 problem+json until then."""
     state = request.app.state

@@ -45,13 +45,15 @@ class IdentifyOut(BaseModel):
     probe_face: FaceOut | None = Field(description="face modality: the probe's face")
 
 
-@router.post("/identify")
+@router.post("/identify", summary="Identify (1:N): who in the gallery is the probe?")
 def identify_probe(
     key: CurrentKeyDep,
     runtime: RuntimeDep,
     modality: ModalityForm,
     image: Annotated[UploadFile, File(description="the probe")],
-    top_k: Annotated[int, Form(ge=1, le=MAX_TOP_K)] = 5,
+    top_k: Annotated[
+        int, Form(ge=1, le=MAX_TOP_K, description="most candidates returned", examples=[3])
+    ] = 5,
     far: FarForm = None,
     threshold: ThresholdForm = None,
 ) -> IdentifyOut:

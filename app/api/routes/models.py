@@ -50,7 +50,11 @@ class ModelList(BaseModel):
     models: list[ModelOut]
 
 
-@router.get("/models", response_model_exclude_none=True)
+@router.get(
+    "/models",
+    response_model_exclude_none=True,
+    summary="The served models, their operating points and provenance",
+)
 def list_models(_key: CurrentKeyDep, runtime: RuntimeDep) -> ModelList:
     enabled = [
         _enabled(model, operating_point_key(runtime.settings.default_far(modality)))

@@ -29,7 +29,7 @@ class ReferenceList(BaseModel):
     items: list[ReferenceOut]
 
 
-@router.get("")
+@router.get("", summary="List a subject's references")
 def list_references(
     subject_id: uuid.UUID, key: CurrentKeyDep, runtime: RuntimeDep, session: SessionDep
 ) -> ReferenceList:
@@ -53,7 +53,9 @@ def list_references(
     )
 
 
-@router.delete("/{reference_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{reference_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete one reference"
+)
 def delete_reference(
     subject_id: uuid.UUID, reference_id: uuid.UUID, key: CurrentKeyDep, session: SessionDep
 ) -> Response:

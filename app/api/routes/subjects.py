@@ -57,13 +57,15 @@ def subject_out(subject: Subject) -> SubjectOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Create a subject (no references yet)"
+)
 def create_subject(body: SubjectIn, key: CurrentKeyDep, session: SessionDep) -> SubjectOut:
     subject = service.create(session, key.gallery_id, body.external_id, body.name, body.metadata)
     return subject_out(subject)
 
 
-@router.get("")
+@router.get("", summary="List the gallery's subjects")
 def list_subjects(
     key: CurrentKeyDep,
     session: SessionDep,
@@ -77,12 +79,12 @@ def list_subjects(
     )
 
 
-@router.get("/{subject_id}")
+@router.get("/{subject_id}", summary="Read a subject")
 def get_subject(subject_id: uuid.UUID, key: CurrentKeyDep, session: SessionDep) -> SubjectOut:
     return subject_out(service.get(session, key.gallery_id, subject_id))
 
 
-@router.patch("/{subject_id}")
+@router.patch("/{subject_id}", summary="Change a subject's external id, name or metadata")
 def update_subject(
     subject_id: uuid.UUID, body: SubjectPatch, key: CurrentKeyDep, session: SessionDep
 ) -> SubjectOut:
@@ -92,7 +94,11 @@ def update_subject(
     return subject_out(service.update(session, key.gallery_id, subject_id, changes))
 
 
-@router.delete("/{subject_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{subject_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a subject and its references",
+)
 def delete_subject(subject_id: uuid.UUID, key: CurrentKeyDep, session: SessionDep) -> Response:
     service.delete(session, key.gallery_id, subject_id)
     record_action(session, "subject.delete", key, subject_id=subject_id)

@@ -54,7 +54,7 @@ class VerifyOut(BaseModel):
     image_b_face: FaceOut | None = Field(description="face modality, pair mode: image_b's face")
 
 
-@router.post("/verify")
+@router.post("/verify", summary="Verify (1:1): is the probe this subject, or the same as image_b?")
 def verify(
     key: CurrentKeyDep,
     runtime: RuntimeDep,

@@ -17,7 +17,7 @@ class WhoAmI(BaseModel):
     key_prefix: str
 
 
-@router.get("/whoami")
+@router.get("/whoami", summary="Which gallery this key opens")
 def whoami(key: CurrentKeyDep) -> WhoAmI:
     return WhoAmI(
         gallery_id=key.gallery_id,
