@@ -7,6 +7,7 @@ by keyboard. Screenshots of every step are kept under ``runs/test-artifacts/demo
 (or ``TWINVERIFY_TEST_ARTIFACTS``).
 """
 
+import base64
 import os
 import re
 from collections.abc import Iterator
@@ -172,6 +173,42 @@ def test_a_face_is_shown_with_the_box_and_landmarks_the_model_used(
     shot(page, "6-face-genuine")
     assert verify_against_subject(page, lfw("Dean_Barker", 1), "abel") == "no-match"
     shot(page, "7-face-impostor")
+
+
+def drop(page: "playwright.Page", zone: str, path: str) -> None:
+    """Drag ``path`` onto the drop zone ``zone`` as a user's file manager would."""
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """([data, name]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "image/png" }));
+            return transfer;
+        }""",
+        [data, Path(path).name],
+    )
+    page.dispatch_event(zone, "drop", {"dataTransfer": transfer})
+
+
+def test_two_dropped_images_are_verified_against_each_other(page: "playwright.Page") -> None:
+    page.select_option("#modality", "signature")
+    page.click("#tab-verify")
+    page.check('input[name="against"][value="image"]')
+    assert page.is_visible("#verify-second-row")
+    assert not page.is_visible("#verify-subject-row")
+    drop(page, "label[for=verify-probe]", cedar(7, "original", 1))
+    drop(page, "#verify-second-row", cedar(7, "original", 2))
+    assert page.locator("#verify-probe-chosen img").count() == 1
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_selector("#verify-result [data-decision]")
+    page.wait_for_function(
+        "document.querySelectorAll('#verify-result img[data-role=model-input]').length >= 2"
+    )
+    shot(page, "10-pair-dropped")
+    result = page.inner_text("#verify-result")
+    assert "the second image" in result
+    # both images' model inputs are shown
+    assert page.locator("#verify-result img[data-role=model-input]").count() == 2
 
 
 def test_a_problem_shows_its_title_and_detail(page: "playwright.Page") -> None:
