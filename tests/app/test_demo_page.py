@@ -201,9 +201,8 @@ def test_two_dropped_images_are_verified_against_each_other(page: "playwright.Pa
     assert page.locator("#verify-probe-chosen img").count() == 1
     page.click("#verify-form button[type=submit]")
     page.wait_for_selector("#verify-result [data-decision]")
-    page.wait_for_function(
-        "document.querySelectorAll('#verify-result img[data-role=model-input]').length >= 2"
-    )
+    # (a locator, not wait_for_function: the page's CSP forbids evaluating strings)
+    page.locator("#verify-result img[data-role=model-input]").nth(1).wait_for()
     shot(page, "10-pair-dropped")
     result = page.inner_text("#verify-result")
     assert "the second image" in result
