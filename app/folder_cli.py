@@ -80,7 +80,12 @@ def _enroll_folder(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         report = enroll_folder(
-            runtime, gallery.id, args.modality, folders, args.workers, on_subject=advance
+            runtime.service(args.modality),
+            runtime.store,
+            gallery.id,
+            folders,
+            args.workers,
+            on_subject=advance,
         )
     finally:
         bar.close()

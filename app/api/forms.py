@@ -9,7 +9,7 @@ from pydantic import StringConstraints
 from app.api.text import StoredText
 from app.core.errors import InvalidRequestError
 from app.services.enrollment import SubjectChoice
-from app.services.verification import Threshold
+from app.services.thresholds import Threshold
 
 ModalityForm = Annotated[
     Literal["face", "signature"], Form(description="face or signature", examples=["signature"])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.engine import transaction
 from app.db.models import ApiKey, AuditEvent
 from app.repository import audit
-from app.services.runtime import Runtime
+from app.services.gallery_store import GalleryStore
 from app.services.thresholds import DecisionRule
 from models.serving import ServedModel
 
@@ -26,11 +26,11 @@ class Decision:
     details: dict[str, Any]
 
 
-def record_decision(runtime: Runtime, key: ApiKey, decision: Decision) -> None:
-    runtime.metrics.decisions.labels(
+def record_decision(store: GalleryStore, key: ApiKey, decision: Decision) -> None:
+    store.metrics.decisions.labels(
         decision.action, decision.model.modality, str(decision.match).lower()
     ).inc()
-    with transaction(runtime.sessions) as session:
+    with store.transaction() as session:
         audit.record(
             session,
             AuditEvent(

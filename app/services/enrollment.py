@@ -19,14 +19,14 @@ from app.core.errors import (
     ServiceError,
     SubjectNotFoundError,
 )
-from app.db.engine import transaction
 from app.db.models import ApiKey, Reference, Subject
 from app.db.vectors import encode_vector
 from app.repository import references
 from app.repository import subjects as subject_rows
 from app.services import subjects
 from app.services.audit import record_action
-from app.services.runtime import Runtime
+from app.services.gallery_store import GalleryStore
+from app.services.model_service import ModelService
 from models.serving import PreparedInput, ServedModel
 
 
@@ -76,11 +76,11 @@ class EnrollResult:
 
 
 def find_subject(
-    runtime: Runtime, gallery_id: uuid.UUID, choice: SubjectChoice, enrolling: bool = False
+    store: GalleryStore, gallery_id: uuid.UUID, choice: SubjectChoice, enrolling: bool = False
 ) -> Subject | None:
     """The subject meant, ``None`` if it may be created, else ``subject-not-found``
     (``enrolling``: the error tells how to create it)."""
-    with transaction(runtime.sessions) as session:
+    with store.transaction() as session:
         return find_subject_in(session, gallery_id, choice, enrolling)
 
 
@@ -101,19 +101,19 @@ def find_subject_in(
 
 
 def enroll(
-    runtime: Runtime,
+    service: ModelService,
+    store: GalleryStore,
     gallery_id: uuid.UUID,
     key: ApiKey | None,
-    modality: str,
     choice: SubjectChoice,
     uploads: list[Upload],
 ) -> EnrollResult:
     """``key``: the caller's gallery key, for the audit trail (None for the operator's bulk
     enrolment from the command line)."""
-    model = runtime.model(modality)
-    subject = find_subject(runtime, gallery_id, choice, enrolling=True)
-    outcomes = _prepare_all(runtime, model, uploads)
-    _reject_duplicates(runtime, model, subject, outcomes)
+    model = service.model
+    subject = find_subject(store, gallery_id, choice, enrolling=True)
+    outcomes = _prepare_all(service, uploads)
+    _reject_duplicates(store, model, subject, outcomes)
     storing = [(outcome, image) for outcome in outcomes if (image := outcome.to_store) is not None]
     if not storing:
         raise NoImageAcceptedError(
@@ -121,18 +121,18 @@ def enroll(
             {"images": [_problem_entry(outcome) for outcome in outcomes]},
         )
     images = [image for _, image in storing]
-    vectors = runtime.embed(model, [image.tensor for image in images])
+    vectors = service.embed([image.tensor for image in images])
     created = subject is None
     try:
-        subject, rows = _store(runtime, gallery_id, key, subject, choice, model, images, vectors)
+        subject, rows = _store(store, gallery_id, key, subject, choice, model, images, vectors)
     except IntegrityError as exc:
         if not created:  # the only constraint left: the subject's row vanished meanwhile
             raise SubjectNotFoundError("the subject was deleted during the enroll") from exc
         created = False
         # Another request created this external id between our lookup and our insert:
         # enrol into the subject it created.
-        subject = find_subject(runtime, gallery_id, SubjectChoice(None, choice.external_id))
-        subject, rows = _store(runtime, gallery_id, key, subject, choice, model, images, vectors)
+        subject = find_subject(store, gallery_id, SubjectChoice(None, choice.external_id))
+        subject, rows = _store(store, gallery_id, key, subject, choice, model, images, vectors)
     for (outcome, _), row in zip(storing, rows, strict=True):
         outcome.reference_id = row.id
     return EnrollResult(subject, created, model, outcomes)
@@ -148,10 +148,10 @@ class SubjectUploads:
 
 
 def enroll_many(
-    runtime: Runtime,
+    service: ModelService,
+    store: GalleryStore,
     gallery_id: uuid.UUID,
     key: ApiKey | None,
-    modality: str,
     subjects: Iterable[SubjectUploads],
     create: bool,
     at_once: int,
@@ -165,7 +165,7 @@ def enroll_many(
         choice = SubjectChoice(None, subject.external_id, create)
         try:
             return subject.external_id, enroll(
-                runtime, gallery_id, key, modality, choice, subject.read()
+                service, store, gallery_id, key, choice, subject.read()
             )
         except ServiceError as exc:
             return subject.external_id, exc
@@ -175,7 +175,7 @@ def enroll_many(
 
 
 def _store(
-    runtime: Runtime,
+    store: GalleryStore,
     gallery_id: uuid.UUID,
     key: ApiKey | None,
     subject: Subject | None,
@@ -187,7 +187,7 @@ def _store(
     """One transaction: the subject if new, a gallery revision, one row per image, and the
     audit record of it all."""
     created = subject is None
-    with transaction(runtime.sessions) as session:
+    with store.transaction() as session:
         if subject is None:
             subject = subject_rows.add(session, gallery_id, choice.external_id, choice.name, {})
         revision = references.next_revision(session, gallery_id)
@@ -224,10 +224,9 @@ def _store(
     return subject, rows
 
 
-def _prepare_all(runtime: Runtime, model: ServedModel, uploads: list[Upload]) -> list[ImageOutcome]:
+def _prepare_all(service: ModelService, uploads: list[Upload]) -> list[ImageOutcome]:
     outcomes = [ImageOutcome(i, upload.filename) for i, upload in enumerate(uploads)]
-    single_face = runtime.settings.face_enroll_multiple == "reject"
-    results = runtime.prepare(model, [upload.data for upload in uploads], single_face)
+    results = service.prepare([upload.data for upload in uploads], service.enrol_single_face)
     for outcome, result in zip(outcomes, results, strict=True):
         if isinstance(result, ImageRejectedError):
             outcome.reason, outcome.detail = result.slug, result.detail
@@ -238,7 +237,7 @@ def _prepare_all(runtime: Runtime, model: ServedModel, uploads: list[Upload]) ->
 
 
 def _reject_duplicates(
-    runtime: Runtime,
+    store: GalleryStore,
     model: ServedModel,
     subject: Subject | None,
     outcomes: list[ImageOutcome],
@@ -246,7 +245,7 @@ def _reject_duplicates(
     """The same file twice adds no information and would skew 1:N toward this subject."""
     seen: set[str] = set()
     if subject is not None:
-        with transaction(runtime.sessions) as session:
+        with store.transaction() as session:
             seen = references.known_digests(
                 session, subject.id, model.modality, model.name, model.version
             )

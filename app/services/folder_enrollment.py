@@ -15,7 +15,8 @@ from pathlib import Path
 
 from app.core.errors import NoImageAcceptedError, ServiceError
 from app.services.enrollment import EnrollResult, SubjectUploads, Upload, enroll_many
-from app.services.runtime import Runtime
+from app.services.gallery_store import GalleryStore
+from app.services.model_service import ModelService
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
 DUPLICATE = "duplicate-image"
@@ -73,9 +74,9 @@ def subject_folders(root: Path) -> list[SubjectFolder]:
 
 
 def enroll_folder(
-    runtime: Runtime,
+    service: ModelService,
+    store: GalleryStore,
     gallery_id: uuid.UUID,
-    modality: str,
     folders: list[SubjectFolder],
     workers: int = 4,
     on_subject: Callable[[SubjectOutcome], None] | None = None,
@@ -85,7 +86,7 @@ def enroll_folder(
     report = FolderReport()
     subjects = [SubjectUploads(folder.external_id, _reader(folder)) for folder in folders]
     for external_id, result in enroll_many(
-        runtime, gallery_id, None, modality, subjects, create=True, at_once=workers
+        service, store, gallery_id, None, subjects, create=True, at_once=workers
     ):
         outcome = _outcome(external_id, result)
         report.add(outcome)

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.db.engine import transaction
 from app.db.models import ApiKey, Subject
 from app.repository import subjects as subject_rows
 from app.search.matrix import EmbeddingMatrix
@@ -16,9 +15,9 @@ from app.search.ranking import (
     mean_subject_scores,
 )
 from app.services.audit import Decision, record_decision
-from app.services.runtime import Runtime
-from app.services.thresholds import DecisionRule, decision_rule
-from app.services.verification import Threshold, embed_probes
+from app.services.gallery_store import GalleryStore
+from app.services.model_service import ModelService
+from app.services.thresholds import DecisionRule, Threshold
 from models.serving import PreparedInput, ServedModel
 
 
@@ -40,19 +39,18 @@ class IdentifyResult:
 
 
 def identify(
-    runtime: Runtime, key: ApiKey, modality: str, probe: bytes, top_k: int, threshold: Threshold
+    service: ModelService,
+    store: GalleryStore,
+    key: ApiKey,
+    probe: bytes,
+    top_k: int,
+    threshold: Threshold,
 ) -> IdentifyResult:
-    model = runtime.model(modality)
-    rule = decision_rule(
-        model,
-        threshold.far,
-        threshold.value,
-        runtime.settings.default_far(modality),
-        runtime.settings.explicit_thresholds == "calibrated",
-    )
-    vectors, prepared = embed_probes(runtime, model, probe)
+    model = service.model
+    rule = service.rule(threshold)
+    vectors, prepared = service.embed_probes(probe)
     search_key = model.identity
-    with runtime.index.synced(runtime.sessions, key.gallery_id) as gallery:
+    with store.index.synced(store.sessions, key.gallery_id) as gallery:
         matrix = gallery.matrix(search_key)
         stale = gallery.stale_references(search_key)
         searched = 0 if matrix is None else len(matrix)
@@ -60,10 +58,10 @@ def identify(
         best_score: float | None = None
         if matrix is not None and searched:
             ranked, best_score = rank_subjects(model, matrix, vectors[0], rule.threshold, top_k)
-    candidates = _with_subjects(runtime, key.gallery_id, ranked)
+    candidates = _with_subjects(store, key.gallery_id, ranked)
     result = IdentifyResult(candidates, rule, model, searched, stale, prepared[0])
     record_decision(
-        runtime,
+        store,
         key,
         Decision(
             action="identify",
@@ -101,12 +99,12 @@ def rank_subjects(
 
 
 def _with_subjects(
-    runtime: Runtime, gallery_id: uuid.UUID, ranked: list[Candidate]
+    store: GalleryStore, gallery_id: uuid.UUID, ranked: list[Candidate]
 ) -> list[IdentifiedSubject]:
     """Attach subject rows; one deleted since the search is dropped, not reported."""
     if not ranked:
         return []
-    with transaction(runtime.sessions) as session:
+    with store.transaction() as session:
         rows = subject_rows.find_many(session, gallery_id, [c.subject_id for c in ranked])
     return [
         IdentifiedSubject(rows[c.subject_id], c.score, c.reference_id)

@@ -1,20 +1,21 @@
-"""What the verification services need, assembled once in the lifespan."""
+"""What the verification services need, assembled once in the lifespan: one
+:class:`ModelService` per enabled modality and the :class:`GalleryStore`."""
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.errors import ImageRejectedError, ModalityNotEnabledError
+from app.core.errors import ModalityNotEnabledError
 from app.core.metrics import ServiceMetrics
-from app.inference.images import prepare_image
 from app.inference.registry import ModelRegistry, load_configured_registry
 from app.search.gallery_index import SearchIndex
-from models.serving import InputLimits, PreparedInput, ServedModel
+from app.services.gallery_store import GalleryStore
+from app.services.model_service import ModelService
+from models.serving import InputLimits, ServedModel
 from models.serving.batcher import MicroBatcher
 
 logger = logging.getLogger(__name__)
@@ -23,61 +24,33 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
-    sessions: sessionmaker[Session]
     registry: ModelRegistry
-    index: SearchIndex
-    executor: ThreadPoolExecutor
-    metrics: ServiceMetrics
-    # One per enabled modality: concurrent requests' images share forward passes.
-    batchers: dict[str, MicroBatcher]
+    store: GalleryStore
+    services: dict[str, ModelService]
 
-    def model(self, modality: str) -> ServedModel:
-        model = self.registry.models.get(modality)
-        if model is None:
+    def service(self, modality: str) -> ModelService:
+        """The modality's model service; ``modality-not-enabled`` if it has none."""
+        service = self.services.get(modality)
+        if service is None:
             why = self.registry.disabled.get(modality, "unknown modality")
             raise ModalityNotEnabledError(f"the {modality} modality is not enabled ({why})")
-        return model
+        return service
 
-    def prepare(
-        self, model: ServedModel, uploads: list[bytes], single_face: bool = False
-    ) -> list[PreparedInput | ImageRejectedError]:
-        """Every upload prepared in one trip to the bounded pool, which caps how many
-        requests decode and preprocess at once (callers are request threads, never the
-        event loop); a rejection is a result, not a stop (the caller decides whether one
-        bad image fails the request)."""
-        work = self.executor.submit(_prepare_each, model, uploads, self.image_limits, single_face)
-        return work.result()
-
-    def embed(self, model: ServedModel, inputs: list[torch.Tensor]) -> np.ndarray:
-        """Prepared inputs -> ``float32 (N, D)`` embeddings, through the model's batcher."""
-        vectors = self.batchers[model.modality].embed(torch.stack(inputs))
-        self.metrics.embeddings.labels(model.modality).inc(len(inputs))
-        return vectors.numpy()
+    def model(self, modality: str) -> ServedModel:
+        return self.service(modality).model
 
     def close(self) -> None:
         """Finish the forward passes already queued; the pool is the owner's to stop."""
-        for batcher in self.batchers.values():
-            batcher.close()
-
-    @property
-    def image_limits(self) -> InputLimits:
-        return InputLimits(
-            max_bytes=self.settings.max_upload_bytes,
-            max_pixels=self.settings.max_image_pixels,
-            min_side=self.settings.min_image_side,
-        )
+        for service in self.services.values():
+            service.batcher.close()
 
 
-def _prepare_each(
-    model: ServedModel, uploads: list[bytes], limits: InputLimits, single_face: bool
-) -> list[PreparedInput | ImageRejectedError]:
-    results: list[PreparedInput | ImageRejectedError] = []
-    for data in uploads:
-        try:
-            results.append(prepare_image(model, data, limits, single_face))
-        except ImageRejectedError as exc:
-            results.append(exc)
-    return results
+def image_limits(settings: Settings) -> InputLimits:
+    return InputLimits(
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_image_pixels,
+        min_side=settings.min_image_side,
+    )
 
 
 def open_runtime(
@@ -92,21 +65,34 @@ def open_runtime(
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     registry = load_configured_registry(settings)
-    batchers = {
-        modality: _batcher(model, settings, metrics) for modality, model in registry.models.items()
+    services = {
+        modality: _service(model, settings, executor, metrics)
+        for modality, model in registry.models.items()
     }
     galleries = index.load_all(sessions)
     logger.info("search matrices loaded for %d galleries", galleries)
-    return Runtime(settings, sessions, registry, index, executor, metrics, batchers)
+    return Runtime(settings, registry, GalleryStore(sessions, index, metrics), services)
 
 
-def _batcher(model: ServedModel, settings: Settings, metrics: ServiceMetrics) -> MicroBatcher:
+def _service(
+    model: ServedModel, settings: Settings, executor: ThreadPoolExecutor, metrics: ServiceMetrics
+) -> ModelService:
     sizes = metrics.batch_sizes.labels(model.modality)
 
     def embed(batch: torch.Tensor) -> torch.Tensor:
         sizes.observe(batch.shape[0])
         return model.embed(batch)
 
-    return MicroBatcher(
+    batcher = MicroBatcher(
         embed, settings.batch_max_size, settings.batch_max_wait_ms, name=model.modality
+    )
+    return ModelService(
+        model=model,
+        batcher=batcher,
+        preparation=executor,
+        limits=image_limits(settings),
+        metrics=metrics,
+        default_far=settings.default_far(model.modality),
+        calibrated_range_only=settings.explicit_thresholds == "calibrated",
+        enrol_single_face=settings.face_enroll_multiple == "reject",
     )

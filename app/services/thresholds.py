@@ -8,6 +8,14 @@ from models.serving import ServedModel
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """What the request asked for: an operating point, an explicit threshold, or neither."""
+
+    far: float | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True)
 class DecisionRule:
     """``match = score >= threshold``; ``far`` is the target rate it was calibrated for
     (``None`` for an explicit threshold), ``reliable`` whether calibration could observe it."""

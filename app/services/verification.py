@@ -11,22 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.errors import ImageRejectedError, NoReferencesError
-from app.db.engine import transaction
+from app.core.errors import NoReferencesError
 from app.db.models import ApiKey, Subject
 from app.services.audit import Decision, record_decision
 from app.services.enrollment import SubjectChoice, find_subject_in
-from app.services.runtime import Runtime
-from app.services.thresholds import DecisionRule, decision_rule
+from app.services.gallery_store import GalleryStore
+from app.services.model_service import ModelService
+from app.services.thresholds import DecisionRule, Threshold
 from models.serving import PreparedInput, ServedModel
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """What the request asked for: an operating point, an explicit threshold, or neither."""
-
-    far: float | None = None
-    value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,43 +34,24 @@ class VerifyResult:
     probes: list[PreparedInput]  # the probe, then image_b in pair mode
 
 
-def embed_probes(
-    runtime: Runtime, model: ServedModel, *probes: bytes
-) -> tuple[np.ndarray, list[PreparedInput]]:
-    """The probes' embeddings ``(N, D)`` and what preparing each one found; the first
-    probe that cannot be used fails the request with its reason."""
-    images = []
-    for result in runtime.prepare(model, list(probes)):
-        if isinstance(result, ImageRejectedError):
-            raise result
-        images.append(result)
-    return runtime.embed(model, [image.tensor for image in images]), images
-
-
 def verify_subject(
-    runtime: Runtime,
+    service: ModelService,
+    store: GalleryStore,
     key: ApiKey,
-    modality: str,
     choice: SubjectChoice,
     probe: bytes,
     threshold: Threshold,
 ) -> VerifyResult:
-    model = runtime.model(modality)
-    rule = decision_rule(
-        model,
-        threshold.far,
-        threshold.value,
-        runtime.settings.default_far(modality),
-        runtime.settings.explicit_thresholds == "calibrated",
-    )
+    model = service.model
+    rule = service.rule(threshold)
     # One transaction finds the subject and catches the gallery's search matrices up with
     # SQL by revision; the subject's references are read there rather than re-read and
     # decoded from the table, and a subject with nothing to compare is refused before the
     # model runs.
-    with transaction(runtime.sessions) as session:
+    with store.transaction() as session:
         subject = find_subject_in(session, key.gallery_id, choice)
         assert subject is not None, "verify never creates subjects"
-        with runtime.index.synced_in(session, key.gallery_id) as gallery:
+        with store.index.synced_in(session, key.gallery_id) as gallery:
             matrix = gallery.matrix(model.identity)
             ids, references = (
                 ([], np.empty(0)) if matrix is None else matrix.references_of(subject.id)
@@ -86,11 +59,11 @@ def verify_subject(
             stale = gallery.stale_references(model.identity, subject.id)
     if not ids:
         raise NoReferencesError(
-            f"subject {subject.id} has no {modality} references made by {model.identity}"
+            f"subject {subject.id} has no {model.modality} references made by {model.identity}"
             + (f" ({stale} stale references of older models: re-enrol)" if stale else ""),
             {"stale_references": stale},
         )
-    vectors, prepared = embed_probes(runtime, model, probe)
+    vectors, prepared = service.embed_probes(probe)
     scores = model.scores(vectors[0], references)
     best = int(np.argmax(scores))
     score = model.subject_score(scores, references)
@@ -105,22 +78,21 @@ def verify_subject(
         best_reference_id=ids[best],
         probes=prepared,
     )
-    _record(runtime, key, result, {"probe_sha256": prepared[0].sha256, "mode": "subject"})
+    _record(store, key, result, {"probe_sha256": prepared[0].sha256, "mode": "subject"})
     return result
 
 
 def verify_pair(
-    runtime: Runtime, key: ApiKey, modality: str, first: bytes, second: bytes, threshold: Threshold
+    service: ModelService,
+    store: GalleryStore,
+    key: ApiKey,
+    first: bytes,
+    second: bytes,
+    threshold: Threshold,
 ) -> VerifyResult:
-    model = runtime.model(modality)
-    rule = decision_rule(
-        model,
-        threshold.far,
-        threshold.value,
-        runtime.settings.default_far(modality),
-        runtime.settings.explicit_thresholds == "calibrated",
-    )
-    vectors, prepared = embed_probes(runtime, model, first, second)
+    model = service.model
+    rule = service.rule(threshold)
+    vectors, prepared = service.embed_probes(first, second)
     # image_b is a subject with one reference: scored by the same rule
     score = model.subject_score(model.scores(vectors[0], vectors[1:]), vectors[1:])
     result = VerifyResult(
@@ -139,15 +111,15 @@ def verify_pair(
         "image_b_sha256": prepared[1].sha256,
         "mode": "pair",
     }
-    _record(runtime, key, result, details)
+    _record(store, key, result, details)
     return result
 
 
 def _record(
-    runtime: Runtime, key: ApiKey, result: VerifyResult, details: dict[str, object]
+    store: GalleryStore, key: ApiKey, result: VerifyResult, details: dict[str, object]
 ) -> None:
     record_decision(
-        runtime,
+        store,
         key,
         Decision(
             action="verify",

@@ -74,7 +74,9 @@ def enroll_images(
     when none is, and then nothing is stored, not even a subject asked to be created.
     """
     choice = subject_choice(subject_id, external_id, create, name)
-    return _out(enroll(runtime, key.gallery_id, key, modality, choice, _uploads(runtime, images)))
+    uploads = _uploads(runtime, images)
+    service = runtime.service(modality)
+    return _out(enroll(service, runtime.store, key.gallery_id, key, choice, uploads))
 
 
 class SubjectProblem(BaseModel):
@@ -125,16 +127,16 @@ def enroll_batch(
             f"send one external_ids entry per image: {len(images)} images, "
             f"{len(external_ids)} external_ids"
         )
-    runtime.model(modality)  # a disabled modality fails the call, not each subject
+    service = runtime.service(modality)  # a disabled modality fails the call, not each subject
     groups: dict[str, list[Upload]] = {}
     for upload, external_id in zip(uploads, external_ids, strict=True):
         groups.setdefault(external_id, []).append(upload)
     subjects = [SubjectUploads(name, _given(group)) for name, group in groups.items()]
     enrolled = enroll_many(
-        runtime,
+        service,
+        runtime.store,
         key.gallery_id,
         key,
-        modality,
         subjects,
         create,
         at_once=min(BATCH_SUBJECTS_AT_ONCE, len(groups)),

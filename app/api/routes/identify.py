@@ -60,7 +60,7 @@ def identify_probe(
     """Exact search over every reference of the serving model in the caller's gallery."""
     rule = threshold_choice(far, threshold)
     probe = read_upload(image, runtime.settings.max_upload_bytes)
-    return _out(identify(runtime, key, modality, probe, top_k, rule))
+    return _out(identify(runtime.service(modality), runtime.store, key, probe, top_k, rule))
 
 
 def _out(result: IdentifyResult) -> IdentifyOut:

@@ -47,9 +47,10 @@ def preview(
     """Prepare ``image`` exactly as enrol, verify and identify would (the same rejections
     with the same problem types) and return the model's input as a picture."""
     del key  # authenticated; a preview touches no gallery
-    model = runtime.model(modality)
+    service = runtime.service(modality)
+    model = service.model
     data = read_upload(image, runtime.settings.max_upload_bytes)
-    (result,) = runtime.prepare(model, [data])
+    (result,) = service.prepare([data])
     if isinstance(result, ImageRejectedError):
         raise result
     picture = input_picture(result)

@@ -75,9 +75,10 @@ def verify(
         if subject_id is not None or external_id is not None:
             raise InvalidRequestError("send either image_b or a subject, not both")
         second = read_upload(image_b, max_bytes)
-        return _out(verify_pair(runtime, key, modality, probe, second, rule))
+        return _out(verify_pair(runtime.service(modality), runtime.store, key, probe, second, rule))
     choice = subject_choice(subject_id, external_id)
-    return _out(verify_subject(runtime, key, modality, choice, probe, rule))
+    service = runtime.service(modality)
+    return _out(verify_subject(service, runtime.store, key, choice, probe, rule))
 
 
 def _out(result: VerifyResult) -> VerifyOut:
