@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python -m bench.reference_normalisation
 	$(BIN)/python -m bench.face_template
 	$(BIN)/python -m bench.face_pipeline_latency
+	$(BIN)/python -m bench.online_dtw_baseline
 
 clean:
 	rm -rf $(VENV) runs data .mypy_cache .ruff_cache .pytest_cache

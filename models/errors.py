@@ -86,3 +86,28 @@ class TooManyPixelsError(ImageError):
     """The image declares more pixels than allowed (a decompression bomb or a huge scan)."""
 
     reason = "too-many-pixels"
+
+
+class TrajectoryError(ImageError):
+    """A pen trajectory (an online signature) cannot be used. It travels in the same upload
+    fields as an image, so its reasons are reported the same way."""
+
+    reason = "trajectory-unreadable"
+
+
+class TooFewPointsError(TrajectoryError):
+    """Too few pen-down points to be a signature."""
+
+    reason = "too-few-points"
+
+
+class TooManyPointsError(TrajectoryError):
+    """More points than any pad records for one signature: refused before any work."""
+
+    reason = "too-many-points"
+
+
+class NonMonotonicTimeError(TrajectoryError):
+    """Timestamps go backwards: the points are not one pen's trajectory in order."""
+
+    reason = "non-monotonic-time"

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from app.api.deps import current_key, get_runtime, require_admin
 from app.core.errors import ImageRejectedError, ServiceError
 from app.core.routing import dependency_calls
-from models.errors import ImageError
+from models.errors import ImageError, TrajectoryError
 
 IMAGE_TITLE = ImageRejectedError.title
 # The status each image reason is answered with (app/inference/images.py), 422 otherwise.
@@ -43,7 +43,9 @@ def service_titles() -> dict[str, tuple[int, str]]:
 
 def image_reasons() -> dict[str, int]:
     """slug -> status of every reason an image can be refused for."""
-    kinds: list[type[ImageError]] = [ImageError, *_subclasses(ImageError)]
+    # Trajectories' reasons join once a modality that takes trajectories is served.
+    every: list[type[ImageError]] = [ImageError, *_subclasses(ImageError)]
+    kinds = [kind for kind in every if not issubclass(kind, TrajectoryError)]
     reasons = {kind.reason for kind in kinds}
     return {reason: _IMAGE_STATUS.get(reason, 422) for reason in sorted(reasons)}
 

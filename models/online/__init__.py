@@ -1,0 +1,1 @@
+"""Online signatures: pen trajectories captured on a pad or a screen."""
