@@ -21,10 +21,12 @@ MAX_LENGTH = 512
 SPEED_UNIT_MS = 100.0
 
 
-def trajectory_features(trajectory: Trajectory) -> NDArray[np.float64]:
-    """``(N, len(FEATURES))`` for the pen-down points, each column standardised."""
+def trajectory_features(
+    trajectory: Trajectory, max_length: int = MAX_LENGTH
+) -> NDArray[np.float64]:
+    """``(N, len(FEATURES))`` for the pen-down points (at most ``max_length``)."""
     down = trajectory.points[trajectory.pen_down]
-    down = down[:: -(-len(down) // MAX_LENGTH)]
+    down = down[:: -(-len(down) // max_length)]
     x, y, t, pressure = down[:, 0], down[:, 1], down[:, 2], down[:, 3]
     scale = float(np.std(y)) or float(np.std(x)) or 1.0
     x, y = (x - x.mean()) / scale, (y - y.mean()) / scale

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from models.errors import (
     NonMonotonicTimeError,
@@ -11,6 +12,7 @@ from models.errors import (
     TooManyPointsError,
     TrajectoryError,
 )
+from models.networks.sequence_gru import SequenceGRU, pad
 from models.online.dtw import dtw_distance, dtw_score, reference_spread
 from models.online.features import FEATURES, MAX_LENGTH, trajectory_features
 from models.online.protocol import susig, svc2004
@@ -125,3 +127,17 @@ def test_the_protocols_hold_every_writer_and_trial_of_the_datasets() -> None:
     assert {len(w.references) for w in sus.writers} == {5}
     assert sum(len(w.genuine) for w in sus.writers) == 940
     assert sum(len(w.skilled) for w in sus.writers) == 940
+
+
+def test_the_sequence_encoder_ignores_padding_and_batch_neighbours() -> None:
+    torch.manual_seed(0)
+    model = SequenceGRU(len(FEATURES), embedding_size=16, hidden=8).eval()
+    short = torch.from_numpy(trajectory_features(checked(spiral(40)))).float()
+    long = torch.from_numpy(trajectory_features(checked(spiral(90, seed=3)))).float()
+    with torch.inference_mode():
+        alone = model(*pad([short]))
+        together = model(*pad([short, long]))  # short padded to 90 steps here
+    assert together.shape == (2, 16)
+    torch.testing.assert_close(together[0], alone[0], rtol=0, atol=1e-5)
+    torch.testing.assert_close(together.norm(dim=1), torch.ones(2))
+    assert not torch.allclose(together[0], together[1])
