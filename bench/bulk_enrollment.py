@@ -23,9 +23,9 @@ from app.core.metrics import ServiceMetrics
 from app.folder_cli import open_gallery
 from app.search.gallery_index import SearchIndex
 from app.services.folder_enrollment import SubjectFolder, enroll_folder
-from app.services.runtime import open_runtime
+from app.services.runtime import image_limits, open_runtime
 from models.hardware import select_device
-from models.serving import InputLimits, load_served_model
+from models.serving import load_served_model
 from models.serving.batcher import MicroBatcher
 
 CEDAR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cedar"
@@ -42,9 +42,7 @@ def writer_folders(writers: int) -> list[SubjectFolder]:
 def raw_rate(settings: Settings, folders: list[SubjectFolder], workers: int) -> float:
     assert settings.signature_checkpoint is not None
     model = load_served_model(settings.signature_checkpoint, select_device(settings.device))
-    limits = InputLimits(
-        settings.max_upload_bytes, settings.max_image_pixels, settings.min_image_side
-    )
+    limits = image_limits(settings)
     pool = ThreadPoolExecutor(settings.inference_threads)
     batcher = MicroBatcher(model.embed, settings.batch_max_size, settings.batch_max_wait_ms)
 

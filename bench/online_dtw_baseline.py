@@ -9,38 +9,34 @@ twin is measured against these figures on the same trials.
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
-from models.evaluation.metrics import equal_error_rate
 from models.online.dtw import dtw_score, reference_spread
 from models.online.features import trajectory_features
-from models.online.protocol import OnlineSet, susig, svc2004
+from models.online.protocol import OnlineSet, Writer, susig, svc2004, trial_eers
+from models.online.trajectory import Trajectory
 
 
 def evaluate(online: OnlineSet) -> None:
-    started, genuine, skilled, random = time.perf_counter(), [], [], []
+    started = time.perf_counter()
     features = {
         id(t): trajectory_features(t)
         for w in online.writers
         for t in (*w.references, *w.genuine, *w.skilled)
     }
-    for writer in online.writers:
+
+    def scorer(writer: Writer) -> Callable[[Trajectory], float]:
         references = [features[id(t)] for t in writer.references]
         spread = reference_spread(references)
-        genuine += [dtw_score(features[id(t)], references, spread) for t in writer.genuine]
-        skilled += [dtw_score(features[id(t)], references, spread) for t in writer.skilled]
-        others = [w.genuine[0] for w in online.writers if w is not writer and w.genuine]
-        random += [dtw_score(features[id(t)], references, spread) for t in others]
-    labels = lambda n, m: np.r_[np.ones(n), np.zeros(m)]  # noqa: E731
-    vs_skilled = equal_error_rate(np.r_[genuine, skilled], labels(len(genuine), len(skilled)))
-    vs_random = equal_error_rate(np.r_[genuine, random], labels(len(genuine), len(random)))
+        return lambda t: dtw_score(features[id(t)], references, spread)
+
+    eers = trial_eers(online, scorer)
     print(
-        f"{online.name}: {len(online.writers)} writers, {len(genuine)} genuine, "
-        f"{len(skilled)} skilled, {len(random)} random trials ({len(online.skipped)} files "
+        f"{online.name}: {len(online.writers)} writers, {eers.genuine} genuine, "
+        f"{eers.skilled} skilled, {eers.random} random trials ({len(online.skipped)} files "
         f"refused: {', '.join(online.skipped) or 'none'})\n"
-        f"  EER vs skilled {100 * vs_skilled.rate:.2f} %, vs random {100 * vs_random.rate:.2f} %"
+        f"  EER vs skilled {100 * eers.vs_skilled:.2f} %, vs random {100 * eers.vs_random:.2f} %"
         f"  ({time.perf_counter() - started:.0f} s)"
     )
 

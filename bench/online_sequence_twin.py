@@ -15,6 +15,7 @@ references, divided by the references' mean pairwise distance, negated.
 import argparse
 import math
 import time
+from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 
@@ -22,10 +23,9 @@ import numpy as np
 import torch
 from pytorch_metric_learning import losses, miners, samplers
 
-from models.evaluation.metrics import equal_error_rate
 from models.networks.sequence_gru import SequenceGRU, pad
 from models.online.features import FEATURES, trajectory_features
-from models.online.protocol import OnlineSet, susig, svc2004
+from models.online.protocol import OnlineSet, Writer, susig, svc2004, trial_eers
 from models.online.trajectory import Trajectory, checked
 
 # A recurrent pass over 512 steps costs ~15x one over 256 on a CPU (measured: 39 s against
@@ -77,26 +77,18 @@ def embed(model: SequenceGRU, trajectories: list[Trajectory]) -> np.ndarray:
 
 
 def evaluate(model: SequenceGRU, online: OnlineSet) -> tuple[float, float]:
-    genuine, skilled, random = [], [], []
-    probes = {id(w): embed(model, [*w.references, *w.genuine, *w.skilled]) for w in online.writers}
-    firsts = {id(w): probes[id(w)][len(w.references)] for w in online.writers}
+    vectors: dict[int, np.ndarray] = {}
     for writer in online.writers:
-        vectors = probes[id(writer)]
-        count = len(writer.references)
-        refs = vectors[:count]
-        spread = np.mean([np.linalg.norm(a - b) for a, b in combinations(refs, 2)])
+        signatures = [*writer.references, *writer.genuine, *writer.skilled]
+        vectors |= zip(map(id, signatures), embed(model, signatures), strict=True)
 
-        def score(probe: np.ndarray, refs: np.ndarray = refs, spread: float = spread) -> float:
-            return -float(np.linalg.norm(refs - probe, axis=1).mean()) / spread
+    def scorer(writer: Writer) -> Callable[[Trajectory], float]:
+        refs = np.stack([vectors[id(t)] for t in writer.references])
+        spread = float(np.mean([np.linalg.norm(a - b) for a, b in combinations(refs, 2)]))
+        return lambda t: -float(np.linalg.norm(refs - vectors[id(t)], axis=1).mean()) / spread
 
-        genuine += [score(v) for v in vectors[count : count + len(writer.genuine)]]
-        skilled += [score(v) for v in vectors[count + len(writer.genuine) :]]
-        random += [score(firsts[id(w)]) for w in online.writers if w is not writer]
-    label = lambda n, m: np.r_[np.ones(n), np.zeros(m)]  # noqa: E731
-    return (
-        equal_error_rate(np.r_[genuine, skilled], label(len(genuine), len(skilled))).rate,
-        equal_error_rate(np.r_[genuine, random], label(len(genuine), len(random))).rate,
-    )
+    eers = trial_eers(online, scorer)
+    return eers.vs_skilled, eers.vs_random
 
 
 def main() -> None:

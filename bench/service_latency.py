@@ -29,11 +29,12 @@ import httpx
 import torch
 
 from app.core.config import Settings
+from app.services.runtime import image_limits
 from bench.lean_http import Connection, Upload, multipart_post
 from bench.service_fixture import RunningService, percentile, running_service, scan
 from models.bundled import SIGNATURE_CHECKPOINT
 from models.hardware import select_device
-from models.serving import InputLimits, ServedModel, load_served_model
+from models.serving import ServedModel, load_served_model
 from models.serving.batcher import MicroBatcher
 
 SUBJECTS = 100
@@ -46,9 +47,7 @@ def raw_rate(
     """Latencies, images/s and CPU ms per image of prepare (pool) + embed (batcher),
     ``concurrency`` callers."""
     settings = Settings()
-    limits = InputLimits(
-        settings.max_upload_bytes, settings.max_image_pixels, settings.min_image_side
-    )
+    limits = image_limits(settings)
     pool = ThreadPoolExecutor(settings.inference_threads)
     batcher = MicroBatcher(model.embed, settings.batch_max_size, settings.batch_max_wait_ms)
     latencies: list[float] = []

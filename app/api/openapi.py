@@ -1,10 +1,11 @@
 """The OpenAPI document says what the API really answers: errors as problem+json.
 
 Every operation lists the error statuses it can return, each as an RFC 9457 problem
-(``application/problem+json``, the ``Problem`` schema), in place of FastAPI's default 422
-``HTTPValidationError``, which this service never sends. Which statuses apply follows from
-the route: a key check brings 401 and 429, the admin key 403, a path id 404, a body 413
-and 422, an image upload 415 and 503 (models still loading).
+(``application/problem+json``, the ``Problem`` schema) with the problem types behind it
+(``app/api/problem_types.py``: a key check brings 401 and 429, the admin key 403, a path id
+404, a body 413 and 422, an image upload 415 and 503, ...), in place of FastAPI's default
+422 ``HTTPValidationError``, which this service never sends; every JSON answer shows a real
+example (``examples.json``).
 """
 
 import json
@@ -15,9 +16,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.api.deps import current_key, get_runtime, require_admin
 from app.api.problem_types import problem_types
-from app.core.routing import dependency_calls, leaf_routes
+from app.core.routing import leaf_routes
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -48,26 +48,6 @@ _DESCRIPTIONS = {
 }
 
 
-def _statuses(route: APIRoute) -> set[int]:
-    calls = dependency_calls(route.dependant)
-    statuses = {500}
-    if current_key in calls or require_admin in calls:
-        statuses |= {401, 429}
-    if require_admin in calls:
-        statuses.add(403)
-    if "{" in route.path:
-        statuses.add(404)
-    if route.dependant.body_params or route.dependant.query_params or route.dependant.path_params:
-        statuses |= {413, 422} if route.dependant.body_params else {422}
-    if get_runtime in calls or route.path == "/health/ready":
-        statuses.add(503)
-    if get_runtime in calls and route.dependant.body_params:
-        statuses |= {404, 409, 415}
-    if (route.methods or set()) & {"POST", "PATCH"} and route.path.startswith("/v1/subjects"):
-        statuses.add(409)
-    return statuses
-
-
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 
 
@@ -82,7 +62,7 @@ def response_examples() -> dict[str, dict[str, Any]]:
     return examples
 
 
-def _problem_examples(route: APIRoute, status: int) -> dict[str, Any]:
+def _problem_examples(route: APIRoute, status: int, types: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         slug: {
             "summary": title,
@@ -94,17 +74,15 @@ def _problem_examples(route: APIRoute, status: int) -> dict[str, Any]:
                 "instance": route.path,
             },
         }
-        for slug, title in problem_types(route).get(status, [])
+        for slug, title in types
     }
 
 
-def _success_examples(route: APIRoute, method: str, operation: dict[str, Any]) -> None:
-    versioned = (
-        route.path
-        if route.path.startswith("/v1") or route.path.startswith("/health")
-        else "/v1" + route.path
-    )
-    examples = response_examples().get(f"{method} {versioned}")
+def _success_examples(
+    route: APIRoute, method: str, operation: dict[str, Any], answers: dict[str, dict[str, Any]]
+) -> None:
+    """The route's example answers; an unversioned twin shows its ``/v1`` route's."""
+    examples = answers.get(f"{method} {route.path}") or answers.get(f"{method} /v1{route.path}")
     if not examples:
         return
     status = str(route.status_code or 200)
@@ -124,24 +102,24 @@ def _document(app: FastAPI) -> dict[str, Any]:
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)
     schema_ref = {"$ref": "#/components/schemas/Problem"}
+    answers = response_examples()
     for route in leaf_routes(app.routes):
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
+        problems = problem_types(route)
         for method in route.methods or ():
             operation = schema["paths"][route.path_format][method.lower()]
             responses = operation.setdefault("responses", {})
-            _success_examples(route, method, operation)
-            for status in sorted(_statuses(route) | set(problem_types(route))):
-                examples = _problem_examples(route, status)
-                if not examples:  # no problem of that status comes from this route
-                    responses.pop(str(status), None)
-                    continue
-                media: dict[str, Any] = {"schema": schema_ref, "examples": examples}
+            _success_examples(route, method, operation, answers)
+            for status, types in sorted(problems.items()):
+                examples = _problem_examples(route, status, types)
                 responses[str(status)] = {
                     "description": _DESCRIPTIONS[status]
                     + ": "
                     + ", ".join(f"`{slug}`" for slug in examples),
-                    "content": {"application/problem+json": media},
+                    "content": {
+                        "application/problem+json": {"schema": schema_ref, "examples": examples}
+                    },
                 }
     return schema
 

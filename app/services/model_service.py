@@ -54,14 +54,19 @@ class ModelService:
         self.metrics.embeddings.labels(self.modality).inc(len(inputs))
         return vectors.numpy()
 
-    def embed_probes(self, *probes: bytes) -> tuple[np.ndarray, list[PreparedInput]]:
-        """The probes' embeddings ``(N, D)`` and what preparing each one found; the first
-        probe that cannot be used fails the request with its reason."""
+    def prepare_probes(self, *probes: bytes) -> list[PreparedInput]:
+        """Every probe prepared; the first that cannot be used fails the request with its
+        reason."""
         images = []
         for result in self.prepare(list(probes)):
             if isinstance(result, ImageRejectedError):
                 raise result
             images.append(result)
+        return images
+
+    def embed_probes(self, *probes: bytes) -> tuple[np.ndarray, list[PreparedInput]]:
+        """The probes' embeddings ``(N, D)`` and what preparing each one found."""
+        images = self.prepare_probes(*probes)
         return self.embed([image.tensor for image in images]), images
 
     def rule(self, threshold: Threshold) -> DecisionRule:

@@ -36,9 +36,6 @@ class Runtime:
             raise ModalityNotEnabledError(f"the {modality} modality is not enabled ({why})")
         return service
 
-    def model(self, modality: str) -> ServedModel:
-        return self.service(modality).model
-
     def close(self) -> None:
         """Finish the forward passes already queued; the pool is the owner's to stop."""
         for service in self.services.values():

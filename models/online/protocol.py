@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from models.errors import TrajectoryError
+from models.evaluation.metrics import equal_error_rate
 from models.online.trajectory import Trajectory, read_susig, read_svc2004
 
 
@@ -91,3 +94,41 @@ def susig(root: Path, references: int = 5) -> OnlineSet:
             )
         )
     return OnlineSet("SUSig visual", [w for w in writers if w.references and w.genuine], skipped)
+
+
+# For one writer: a function scoring a questioned signature against that writer's
+# references (higher means more alike).
+Scorer = Callable[[Writer], Callable[[Trajectory], float]]
+
+
+@dataclass(frozen=True)
+class TrialEERs:
+    vs_skilled: float
+    vs_random: float
+    genuine: int
+    skilled: int
+    random: int
+
+
+def random_forgeries(online: OnlineSet, writer: Writer) -> list[Trajectory]:
+    """One genuine probe (the first) of every other writer."""
+    return [w.genuine[0] for w in online.writers if w is not writer and w.genuine]
+
+
+def trial_eers(online: OnlineSet, scorer: Scorer) -> TrialEERs:
+    """Every writer's genuine, skilled and random trials scored with one global threshold:
+    the EER against skilled and against random forgeries."""
+    genuine: list[float] = []
+    skilled: list[float] = []
+    random: list[float] = []
+    for writer in online.writers:
+        score = scorer(writer)
+        genuine += [score(t) for t in writer.genuine]
+        skilled += [score(t) for t in writer.skilled]
+        random += [score(t) for t in random_forgeries(online, writer)]
+
+    def eer(impostors: list[float]) -> float:
+        labels = np.r_[np.ones(len(genuine)), np.zeros(len(impostors))]
+        return equal_error_rate(np.r_[genuine, impostors], labels).rate
+
+    return TrialEERs(eer(skilled), eer(random), len(genuine), len(skilled), len(random))

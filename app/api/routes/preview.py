@@ -18,7 +18,6 @@ from app.api.deps import CurrentKeyDep, RuntimeDep
 from app.api.forms import ModalityForm
 from app.api.schemas import FaceOut, ModelRef, face_out, model_ref
 from app.api.uploads import read_upload
-from app.core.errors import ImageRejectedError
 from models.serving import PreparedInput
 
 router = APIRouter(prefix="/v1", tags=["preview"])
@@ -50,9 +49,7 @@ def preview(
     service = runtime.service(modality)
     model = service.model
     data = read_upload(image, runtime.settings.max_upload_bytes)
-    (result,) = service.prepare([data])
-    if isinstance(result, ImageRejectedError):
-        raise result
+    (result,) = service.prepare_probes(data)
     picture = input_picture(result)
     return PreviewOut(
         modality=modality,
